@@ -1,0 +1,119 @@
+package dev.keyhold.hsm.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a {@link ServiceConfig} from YAML. Unknown fields are errors (a typo must not
+ * silently drop a setting), relative paths resolve against the file's folder, and every
+ * failure becomes a {@link ConfigException} naming the file, the line and what to fix.
+ */
+public final class ConfigLoader {
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+
+  private final ObjectMapper mapper;
+
+  public ConfigLoader() {
+    SimpleModule module = new SimpleModule("keyhold-config");
+    module.addDeserializer(Duration.class, new DurationDeserializer());
+    module.addDeserializer(Path.class, new PathDeserializer());
+    this.mapper =
+        new ObjectMapper(new YAMLFactory())
+            .registerModule(module)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(com.fasterxml.jackson.databind.MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+            .disable(DeserializationFeature.WRAP_EXCEPTIONS);
+  }
+
+  /** Loads and validates the file. */
+  public ServiceConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    }
+    Path base = file.toAbsolutePath().getParent();
+    return parse(text, file.toString()).resolveAgainst(base);
+  }
+
+  ServiceConfig.Raw parse(String yaml, String origin) {
+    try {
+      ServiceConfig.Raw raw = mapper.readValue(yaml, ServiceConfig.Raw.class);
+      if (raw == null) {
+        throw new ConfigException("config " + origin + " is empty");
+      }
+      return raw;
+    } catch (ConfigException e) {
+      throw new ConfigException("config " + origin + ": " + e.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      Throwable cause = e.getCause();
+      while (cause != null && !(cause instanceof ConfigException)) {
+        cause = cause.getCause();
+      }
+      JsonLocation loc = e.getLocation();
+      String where = loc == null ? "" : " (line " + loc.getLineNr() + ")";
+      String what = cause != null ? cause.getMessage() : e.getOriginalMessage();
+      throw new ConfigException("config " + origin + where + ": " + firstLine(what), e);
+    } catch (IOException e) {
+      throw new ConfigException("config " + origin + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "malformed";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  /** Parses "500ms", "30s", "5m", "1h". */
+  public static Duration parseDuration(String text) {
+    Matcher m = DURATION.matcher(text.trim());
+    if (!m.matches()) {
+      throw new ConfigException("'" + text + "' is not a duration like 500ms, 30s, 5m or 1h");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  private static final class DurationDeserializer extends JsonDeserializer<Duration> {
+    @Override
+    public Duration deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      return parseDuration(p.getValueAsString());
+    }
+  }
+
+  private static final class PathDeserializer extends JsonDeserializer<Path> {
+    @Override
+    public Path deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+      String s = p.getValueAsString();
+      if (s == null || s.isBlank()) {
+        throw new ConfigException("empty path");
+      }
+      return Path.of(s);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.keyhold.hsm.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The whole configuration of a Keyhold service, as read from its YAML file by
+ * {@link ConfigLoader}. Relative paths are resolved against the file's folder.
+ *
+ * @param listen host:port to serve gRPC on (e.g. {@code 127.0.0.1:8443})
+ * @param tls the service's mTLS material
+ * @param hsm the token
+ * @param policy who may use which key for what; empty means nobody may
+ * @param audit where the hash-chained audit log goes
+ * @param metricsListen host:port for the Prometheus endpoint, or null for none
+ * @param maxMessageBytes the largest request accepted
+ * @param maxConnectionAge how long a client connection lives before the server asks it to
+ *     reconnect, so that new replicas are picked up
+ */
+public record ServiceConfig(
+    String listen,
+    TlsConfig tls,
+    HsmConfig hsm,
+    List<PolicyRule> policy,
+    Path audit,
+    String metricsListen,
+    int maxMessageBytes,
+    Duration maxConnectionAge) {
+
+  public ServiceConfig {
+    if (listen == null || listen.isBlank()) {
+      listen = "127.0.0.1:8443";
+    }
+    HostPort.parse(listen, "listen");
+    if (metricsListen != null) {
+      HostPort.parse(metricsListen, "metrics.listen");
+    }
+    if (tls == null) {
+      throw new ConfigException("tls is required: mTLS is not optional");
+    }
+    if (hsm == null) {
+      throw new ConfigException("hsm is required");
+    }
+    policy = policy == null ? List.of() : List.copyOf(policy);
+    if (maxMessageBytes <= 0) {
+      maxMessageBytes = 16 * 1024;
+    }
+    if (maxConnectionAge == null) {
+      maxConnectionAge = Duration.ofMinutes(30);
+    }
+  }
+
+  /** The parsed listen address. */
+  public HostPort listenAddress() {
+    return HostPort.parse(listen, "listen");
+  }
+
+  /** The YAML shape of the file, before relative paths are resolved. */
+  record Raw(
+      String listen,
+      Integer maxMessageBytes,
+      Duration maxConnectionAge,
+      TlsConfig tls,
+      HsmConfig hsm,
+      Section audit,
+      Section metrics,
+      List<PolicyRule> policy) {
+
+    ServiceConfig resolveAgainst(Path base) {
+      if (tls == null) {
+        throw new ConfigException("tls is required: mTLS is not optional");
+      }
+      if (hsm == null) {
+        throw new ConfigException("hsm is required");
+      }
+      TlsConfig t = new TlsConfig(base.resolve(tls.certChain()), base.resolve(tls.privateKey()), base.resolve(tls.clientCa()));
+      PinSource pin = hsm.pin().file() != null ? PinSource.ofFile(base.resolve(hsm.pin().file())) : hsm.pin();
+      HsmConfig h = new HsmConfig(base.resolve(hsm.library()), hsm.tokenLabel(), hsm.slot(), pin, hsm.sessions(), hsm.queue(), hsm.decryptMode(), hsm.profile());
+      Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
+      return new ServiceConfig(
+          listen, t, h, policy, auditFile, metrics == null ? null : metrics.listen(),
+          maxMessageBytes == null ? 0 : maxMessageBytes, maxConnectionAge);
+    }
+  }
+
+  /** A small YAML section with a file or a listen address. */
+  record Section(Path file, String listen) {}
+
+  /** A host and port, parsed from {@code host:port} or {@code [v6]:port}. */
+  public record HostPort(String host, int port) {
+    public static HostPort parse(String value, String field) {
+      int colon = value.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new ConfigException(field + ": '" + value + "' is not host:port");
+      }
+      String host = value.substring(0, colon);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port;
+      try {
+        port = Integer.parseInt(value.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new ConfigException(field + ": port in '" + value + "' is not a number");
+      }
+      if (port < 0 || port > 65535) {
+        throw new ConfigException(field + ": port " + port + " is out of range");
+      }
+      return new HostPort(host, port);
+    }
+
+    @Override
+    public String toString() {
+      return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
+}

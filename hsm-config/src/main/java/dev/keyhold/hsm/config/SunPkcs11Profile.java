@@ -1,0 +1,45 @@
+package dev.keyhold.hsm.config;
+
+/**
+ * Renders the SunPKCS11 provider configuration for a token, per vendor profile.
+ *
+ * <p>The slot is always given by id ({@code slot = N}), never by {@code slotListIndex}:
+ * SoftHSM lists an empty, uninitialized slot first. Key-generation templates make every
+ * generated private key a token object that is {@code CKA_SENSITIVE} and not
+ * {@code CKA_EXTRACTABLE}, so keys created through this provider never leave the HSM.
+ */
+public final class SunPkcs11Profile {
+  private SunPkcs11Profile() {}
+
+  /** The configuration text for {@code SunPKCS11.configure("--" + text)}. */
+  public static String render(HsmConfig hsm, long slotId, String providerName) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("name = ").append(providerName).append('\n');
+    sb.append("library = ").append(hsm.library().toAbsolutePath()).append('\n');
+    sb.append("slot = ").append(slotId).append('\n');
+    // Keys are generated on the token, sensitive and non-extractable, whatever the vendor default.
+    sb.append(
+        """
+        attributes(generate, CKO_PRIVATE_KEY, *) = {
+          CKA_TOKEN = true
+          CKA_PRIVATE = true
+          CKA_SENSITIVE = true
+          CKA_EXTRACTABLE = false
+        }
+        attributes(generate, CKO_PUBLIC_KEY, *) = {
+          CKA_TOKEN = true
+        }
+        """);
+    switch (hsm.profile()) {
+      case "softhsm2" -> {
+        // SoftHSM 2.6 has no CKM_ECDSA_SHA*: signing goes through CKM_ECDSA on digests anyway.
+        // Its key-pair generation and raw RSA are complete, so nothing is disabled.
+      }
+      case "generic" -> {
+        // No vendor-specific settings.
+      }
+      default -> throw new ConfigException("hsm.profile '" + hsm.profile() + "' is unknown (known: softhsm2, generic)");
+    }
+    return sb.toString();
+  }
+}

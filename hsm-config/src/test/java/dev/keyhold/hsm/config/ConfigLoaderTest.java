@@ -1,0 +1,119 @@
+package dev.keyhold.hsm.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  private static final String VALID =
+      """
+      listen: 127.0.0.1:9443
+      maxConnectionAge: 10m
+      tls:
+        certChain: pki/server.pem
+        privateKey: pki/server.key
+        clientCa: pki/ca.pem
+      hsm:
+        library: /usr/lib/softhsm/libsofthsm2.so
+        tokenLabel: keyhold
+        pin: { file: pins/user.pin }
+        sessions: 3
+        decryptMode: raw
+      audit:
+        file: var/audit.log
+      policy:
+        - client: demo-app
+          keys: ["*"]
+          operations: [sign, decrypt_premaster]
+      """;
+
+  @TempDir Path dir;
+
+  private Path write(String yaml) throws Exception {
+    Path f = dir.resolve("keyhold.yaml");
+    Files.writeString(f, yaml);
+    return f;
+  }
+
+  @Test
+  void load_validFile_resolvesRelativePathsAgainstItsFolder() throws Exception {
+    ServiceConfig c = new ConfigLoader().load(write(VALID));
+    assertThat(c.listenAddress()).isEqualTo(new ServiceConfig.HostPort("127.0.0.1", 9443));
+    assertThat(c.tls().certChain()).isEqualTo(dir.resolve("pki/server.pem"));
+    assertThat(c.hsm().pin().file()).isEqualTo(dir.resolve("pins/user.pin"));
+    assertThat(c.hsm().library()).isEqualTo(Path.of("/usr/lib/softhsm/libsofthsm2.so"));
+    assertThat(c.hsm().sessions()).isEqualTo(3);
+    assertThat(c.hsm().decryptMode()).isEqualTo(HsmConfig.DecryptMode.RAW);
+    assertThat(c.audit()).isEqualTo(dir.resolve("var/audit.log"));
+    assertThat(c.maxConnectionAge()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(c.policy()).singleElement().satisfies(r -> assertThat(r.operations()).contains("sign"));
+  }
+
+  @Test
+  void load_unknownField_namesItAndTheLine() throws Exception {
+    assertThatThrownBy(() -> new ConfigLoader().load(write(VALID.replace("sessions: 3", "sesions: 3"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("sesions")
+        .hasMessageContaining("line");
+  }
+
+  @Test
+  void load_missingTls_saysMtlsIsRequired() throws Exception {
+    String yaml = VALID.replaceAll("(?s)tls:.*?clientCa: pki/ca.pem\n", "");
+    assertThatThrownBy(() -> new ConfigLoader().load(write(yaml)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("mTLS");
+  }
+
+  @Test
+  void load_unknownOperation_isRejected() throws Exception {
+    assertThatThrownBy(() -> new ConfigLoader().load(write(VALID.replace("decrypt_premaster]", "decrypt]"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("unknown operation 'decrypt'");
+  }
+
+  @Test
+  void load_malformedYaml_isAClearError() throws Exception {
+    assertThatThrownBy(() -> new ConfigLoader().load(write("listen: [unclosed")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("keyhold.yaml");
+  }
+
+  @Test
+  void load_missingFile_saysSo() {
+    assertThatThrownBy(() -> new ConfigLoader().load(dir.resolve("nope.yaml")))
+        .hasMessageContaining("does not exist");
+  }
+
+  @Test
+  void parseDuration_units() {
+    assertThat(ConfigLoader.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(ConfigLoader.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
+    assertThatThrownBy(() -> ConfigLoader.parseDuration("soon")).isInstanceOf(ConfigException.class);
+  }
+
+  @Test
+  void pinSource_fileAndEnv_readWithoutRevealingThePin() throws Exception {
+    Path pinFile = dir.resolve("pin");
+    Files.writeString(pinFile, "s3cret-pin\n");
+    PinSource file = PinSource.ofFile(pinFile);
+    assertThat(file.read()).containsExactly("s3cret-pin".toCharArray());
+    assertThat(file.toString()).doesNotContain("s3cret");
+    PinSource env = PinSource.ofEnv("KH_PIN");
+    assertThat(env.read(Map.of("KH_PIN", "1234"))).containsExactly('1', '2', '3', '4');
+    assertThatThrownBy(() -> env.read(Map.of())).hasMessageContaining("KH_PIN").hasMessageNotContaining("1234");
+  }
+
+  @Test
+  void sunPkcs11Profile_usesSlotIdAndSensitiveTemplates() {
+    HsmConfig hsm = new HsmConfig(Path.of("/lib/p11.so"), "t", null, PinSource.ofEnv("X"), 2, 0, null, null);
+    String cfg = SunPkcs11Profile.render(hsm, 1234L, "KH");
+    assertThat(cfg).contains("slot = 1234").doesNotContain("slotListIndex").contains("CKA_SENSITIVE = true").contains("CKA_EXTRACTABLE = false");
+  }
+}

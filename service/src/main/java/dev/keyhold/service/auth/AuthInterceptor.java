@@ -1,0 +1,66 @@
+package dev.keyhold.service.auth;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Attaches the caller's {@link ClientIdentity}, taken from the mTLS session, and a request
+ * id to the call's {@link Context}. A call without a verified client certificate is closed
+ * UNAUTHENTICATED (the TLS layer already requires one; this is defence in depth). The
+ * request id is echoed in the {@code keyhold-request-id} response header.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+  public static final Context.Key<ClientIdentity> IDENTITY = Context.key("keyhold-identity");
+  public static final Context.Key<String> REQUEST_ID = Context.key("keyhold-request-id");
+  public static final Metadata.Key<String> REQUEST_ID_HEADER = Metadata.Key.of("keyhold-request-id", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final String idPrefix = Long.toHexString(System.nanoTime() & 0xffffffL);
+  private final AtomicLong counter = new AtomicLong();
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    ClientIdentity who = identity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    if (who == null) {
+      call.close(Status.UNAUTHENTICATED.withDescription("a client certificate is required"), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
+    String requestId = idPrefix + "-" + counter.incrementAndGet();
+    ServerCall<Q, R> withHeader =
+        new SimpleForwardingServerCall<>(call) {
+          @Override
+          public void sendHeaders(Metadata responseHeaders) {
+            responseHeaders.put(REQUEST_ID_HEADER, requestId);
+            super.sendHeaders(responseHeaders);
+          }
+        };
+    Context ctx = Context.current().withValues(IDENTITY, who, REQUEST_ID, requestId);
+    return Contexts.interceptCall(ctx, withHeader, headers, next);
+  }
+
+  static ClientIdentity identity(SSLSession session) {
+    if (session == null) {
+      return null;
+    }
+    try {
+      Certificate[] peer = session.getPeerCertificates();
+      if (peer.length == 0 || !(peer[0] instanceof X509Certificate leaf)) {
+        return null;
+      }
+      return ClientIdentity.of(leaf);
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+}

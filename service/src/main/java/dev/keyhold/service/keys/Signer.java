@@ -1,0 +1,152 @@
+package dev.keyhold.service.keys;
+
+import dev.keyhold.proto.SignatureScheme;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.ProviderException;
+import java.security.Signature;
+import java.security.SignatureException;
+import java.security.interfaces.RSAPublicKey;
+import org.bouncycastle.crypto.AsymmetricBlockCipher;
+import org.bouncycastle.crypto.CipherParameters;
+import org.bouncycastle.crypto.Digest;
+import org.bouncycastle.crypto.digests.SHA256Digest;
+import org.bouncycastle.crypto.digests.SHA384Digest;
+import org.bouncycastle.crypto.digests.SHA512Digest;
+import org.bouncycastle.crypto.engines.RSAEngine;
+import org.bouncycastle.crypto.params.ParametersWithRandom;
+import org.bouncycastle.crypto.params.RSAKeyParameters;
+import org.bouncycastle.crypto.signers.PSSSigner;
+
+/**
+ * Signs digests with HSM keys and checks every signature with the public key before it
+ * is returned, so an HSM fault (the RSA-CRT fault attack) never leaves the service.
+ *
+ * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the
+ * digest, so the EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash)
+ * is done here by Bouncy Castle's raw PSS signer and the private operation by the HSM's
+ * raw RSA (CKM_RSA_X_509).
+ */
+public final class Signer {
+  private Signer() {}
+
+  /** Thrown when the HSM's signature does not verify. */
+  public static final class SignatureFaultException extends GeneralSecurityException {
+    private static final long serialVersionUID = 1L;
+
+    SignatureFaultException(String message) {
+      super(message);
+    }
+  }
+
+  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+    byte[] sig = scheme.padding() == SignatureScheme.Padding.PSS ? signPss(key, scheme, digest) : key.signDigest(scheme, digest);
+    if (!verify(key.description(), scheme, digest, sig)) {
+      throw new SignatureFaultException("the HSM's " + scheme.ianaName() + " signature with key '" + key.description().name() + "' does not verify");
+    }
+    return sig;
+  }
+
+  /** Verifies a signature over a digest with the key's public key, in software. */
+  public static boolean verify(KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig) throws GeneralSecurityException {
+    switch (scheme.padding()) {
+      case PKCS1 -> {
+        Signature v = Signature.getInstance("NONEwithRSA");
+        v.initVerify(key.publicKey());
+        v.update(scheme.hash().digestInfo(digest));
+        return verifyQuietly(v, sig);
+      }
+      case ECDSA -> {
+        Signature v = Signature.getInstance("NONEwithECDSA");
+        v.initVerify(key.publicKey());
+        v.update(digest);
+        return verifyQuietly(v, sig);
+      }
+      default -> {
+        RSAPublicKey pub = (RSAPublicKey) key.publicKey();
+        PSSSigner v = PSSSigner.createRawSigner(new RSAEngine(), digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
+        v.init(false, new RSAKeyParameters(false, pub.getModulus(), pub.getPublicExponent()));
+        v.update(digest, 0, digest.length);
+        return v.verifySignature(sig);
+      }
+    }
+  }
+
+  private static boolean verifyQuietly(Signature v, byte[] sig) {
+    try {
+      return v.verify(sig);
+    } catch (SignatureException e) {
+      return false;
+    }
+  }
+
+  private static byte[] signPss(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+    RSAPublicKey pub = (RSAPublicKey) key.description().publicKey();
+    PSSSigner signer = PSSSigner.createRawSigner(new HsmRawRsa(key), digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
+    // The engine only needs the modulus; the private exponent stays in the HSM.
+    signer.init(true, new ParametersWithRandom(new RSAKeyParameters(true, pub.getModulus(), BigInteger.ONE), new java.security.SecureRandom()));
+    signer.update(digest, 0, digest.length);
+    try {
+      return signer.generateSignature();
+    } catch (HsmRawRsa.HsmFailure e) {
+      throw e.cause;
+    } catch (org.bouncycastle.crypto.CryptoException e) {
+      throw new GeneralSecurityException("PSS encoding failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static Digest digest(SignatureScheme scheme) {
+    return switch (scheme.hash()) {
+      case SHA256 -> new SHA256Digest();
+      case SHA384 -> new SHA384Digest();
+      case SHA512 -> new SHA512Digest();
+    };
+  }
+
+  /** Bouncy Castle block cipher whose private operation is the HSM's raw RSA. */
+  private static final class HsmRawRsa implements AsymmetricBlockCipher {
+    private final HsmKey key;
+    private final int k;
+
+    HsmRawRsa(HsmKey key) {
+      this.key = key;
+      this.k = key.description().modulusBytes();
+    }
+
+    static final class HsmFailure extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+      final transient GeneralSecurityException cause;
+
+      HsmFailure(GeneralSecurityException cause) {
+        super(cause.getMessage(), null, false, false);
+        this.cause = cause;
+      }
+    }
+
+    @Override
+    public void init(boolean forEncryption, CipherParameters params) {}
+
+    @Override
+    public int getInputBlockSize() {
+      return k;
+    }
+
+    @Override
+    public int getOutputBlockSize() {
+      return k;
+    }
+
+    @Override
+    public byte[] processBlock(byte[] in, int off, int len) {
+      byte[] block = new byte[k];
+      System.arraycopy(in, off, block, k - len, len);
+      try {
+        return key.rawRsa(block);
+      } catch (GeneralSecurityException e) {
+        throw new HsmFailure(e);
+      } catch (ProviderException e) {
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package dev.keyhold.service.pkcs11;
+
+import dev.keyhold.hsm.config.ConfigException;
+import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.hsm.config.SunPkcs11Profile;
+import dev.keyhold.service.keys.KeyDescription;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Provider;
+import java.security.Security;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import javax.security.auth.login.FailedLoginException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A logged-in PKCS#11 token reached through a SunPKCS11 provider instance of its own.
+ * The provider is not installed globally: callers pass it explicitly, so nothing else in
+ * the JVM picks it up by accident.
+ *
+ * <p>Security note: the PIN is read from its source, used for login and wiped; it never
+ * reaches a log line or an exception message.
+ */
+public final class Pkcs11Token {
+  private static final Logger log = LoggerFactory.getLogger(Pkcs11Token.class);
+
+  private final HsmConfig config;
+  private final long slot;
+  private final Provider provider;
+  private final KeyStore keyStore;
+
+  private Pkcs11Token(HsmConfig config, long slot, Provider provider, KeyStore keyStore) {
+    this.config = config;
+    this.slot = slot;
+    this.provider = provider;
+    this.keyStore = keyStore;
+  }
+
+  /** Loads the library, finds the slot, logs in. Failures are {@link ConfigException}s that say what to fix. */
+  public static Pkcs11Token open(HsmConfig config) {
+    config.checkLibraryExists();
+    long slot = TokenLocator.resolve(config);
+    Provider provider;
+    try {
+      provider = Security.getProvider("SunPKCS11").configure("--" + SunPkcs11Profile.render(config, slot, "Keyhold-" + slot));
+    } catch (RuntimeException e) {
+      throw new ConfigException("cannot start SunPKCS11 on " + config.describeToken() + " (slot " + slot + "): " + rootMessage(e), e);
+    }
+    KeyStore ks;
+    char[] pin = config.pin().read();
+    try {
+      ks = KeyStore.getInstance("PKCS11", provider);
+      ks.load(null, pin);
+    } catch (IOException e) {
+      if (hasCause(e, FailedLoginException.class) || String.valueOf(rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
+        throw new ConfigException("HSM login failed on " + config.describeToken() + ": the PIN from " + config.pin() + " is wrong");
+      }
+      if (String.valueOf(rootMessage(e)).contains("CKR_PIN_LOCKED")) {
+        throw new ConfigException("HSM login failed on " + config.describeToken() + ": the user PIN is locked");
+      }
+      throw new ConfigException("HSM login failed on " + config.describeToken() + ": " + rootMessage(e), e);
+    } catch (GeneralSecurityException e) {
+      throw new ConfigException("cannot open the key store of " + config.describeToken() + ": " + rootMessage(e), e);
+    } finally {
+      Arrays.fill(pin, '\0');
+    }
+    log.info("logged in to {} (slot {}) through {}", config.describeToken(), slot, config.library());
+    return new Pkcs11Token(config, slot, provider, ks);
+  }
+
+  public Provider provider() {
+    return provider;
+  }
+
+  public long slot() {
+    return slot;
+  }
+
+  public HsmConfig config() {
+    return config;
+  }
+
+  KeyStore keyStore() {
+    return keyStore;
+  }
+
+  /** Discovers every private key with a certificate beside it. */
+  public List<Pkcs11Key> discoverKeys() {
+    List<Pkcs11Key> keys = new ArrayList<>();
+    try {
+      for (String alias : Collections.list(keyStore.aliases())) {
+        if (!keyStore.isKeyEntry(alias)) {
+          continue;
+        }
+        PrivateKey priv = (PrivateKey) keyStore.getKey(alias, null);
+        Certificate[] chain = keyStore.getCertificateChain(alias);
+        if (priv == null || chain == null || chain.length == 0) {
+          log.warn("skipping key '{}': no certificate beside it", alias);
+          continue;
+        }
+        List<X509Certificate> x509 = new ArrayList<>();
+        for (Certificate c : chain) {
+          x509.add((X509Certificate) c);
+        }
+        try {
+          keys.add(new Pkcs11Key(KeyDescription.of(alias, x509), priv, provider));
+        } catch (IllegalArgumentException e) {
+          log.warn("skipping key '{}': {}", alias, e.getMessage());
+        }
+      }
+    } catch (GeneralSecurityException e) {
+      throw new ConfigException("cannot list the keys on " + config.describeToken() + ": " + rootMessage(e), e);
+    }
+    keys.sort((a, b) -> a.description().name().compareTo(b.description().name()));
+    return keys;
+  }
+
+  static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+  }
+
+  private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

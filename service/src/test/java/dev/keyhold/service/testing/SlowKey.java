@@ -1,0 +1,73 @@
+package dev.keyhold.service.testing;
+
+import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.keys.HsmKey;
+import dev.keyhold.service.keys.KeyDescription;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+/**
+ * A test decorator around a real HSM key: waits {@link #delay} before each HSM call and
+ * counts how many calls entered the HSM. Lets tests make the HSM slow on purpose.
+ */
+public final class SlowKey implements HsmKey {
+  private final HsmKey inner;
+  private final Control control;
+
+  /** Shared switch for all keys it wraps. */
+  public static final class Control {
+    public volatile Duration delay = Duration.ZERO;
+    public volatile RuntimeException failure;
+    public final AtomicInteger entered = new AtomicInteger();
+
+    public UnaryOperator<HsmKey> decorator() {
+      return k -> new SlowKey(k, this);
+    }
+  }
+
+  private SlowKey(HsmKey inner, Control control) {
+    this.inner = inner;
+    this.control = control;
+  }
+
+  private void enter() {
+    control.entered.incrementAndGet();
+    RuntimeException f = control.failure;
+    if (f != null) {
+      throw f;
+    }
+    long ms = control.delay.toMillis();
+    if (ms > 0) {
+      try {
+        Thread.sleep(ms);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public KeyDescription description() {
+    return inner.description();
+  }
+
+  @Override
+  public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+    enter();
+    return inner.signDigest(scheme, digest);
+  }
+
+  @Override
+  public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+    enter();
+    return inner.rawRsa(input);
+  }
+
+  @Override
+  public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
+    enter();
+    return inner.pkcs1Decrypt(ciphertext);
+  }
+}

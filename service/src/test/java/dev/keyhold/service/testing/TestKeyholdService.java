@@ -1,0 +1,187 @@
+package dev.keyhold.service.testing;
+
+import dev.keyhold.hsm.config.PolicyRule;
+import dev.keyhold.hsm.config.ServiceConfig;
+import dev.keyhold.hsm.config.TlsConfig;
+import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.service.KeyholdServer;
+import dev.keyhold.service.keys.HsmKey;
+import dev.keyhold.service.ops.OperationMetrics;
+import dev.keyhold.service.pki.PkiDirectory;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+/**
+ * A real Keyhold service for integration tests: the JVM's SoftHSM token ({@link TestHsm}),
+ * mTLS on an ephemeral loopback port, and this policy: {@code test-client} may do
+ * everything with every key; {@code limited-client} may only sign with {@code ec-*} keys;
+ * {@code other-client} may do nothing.
+ *
+ * <pre>{@code
+ * try (TestKeyholdService svc = TestKeyholdService.start()) {
+ *   ManagedChannel ch = svc.channel("test-client");
+ *   ...
+ * }
+ * }</pre>
+ */
+public final class TestKeyholdService implements AutoCloseable {
+  private static final AtomicInteger N = new AtomicInteger();
+
+  public static final List<PolicyRule> DEFAULT_POLICY =
+      List.of(
+          new PolicyRule("test-client", List.of("*"), Set.of("sign", "decrypt_premaster")),
+          new PolicyRule("limited-client", List.of("ec-*"), Set.of("sign")));
+
+  private final TestHsm hsm;
+  private final KeyholdServer server;
+  private final Path auditFile;
+
+  private TestKeyholdService(TestHsm hsm, KeyholdServer server, Path auditFile) {
+    this.hsm = hsm;
+    this.server = server;
+    this.auditFile = auditFile;
+  }
+
+  public static TestKeyholdService start() {
+    return builder().start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options for a test service. */
+  public static final class Builder {
+    private int sessions = 4;
+    private int queue = 0;
+    private List<PolicyRule> policy = DEFAULT_POLICY;
+    private UnaryOperator<HsmKey> decorator = UnaryOperator.identity();
+    private HsmConfig.DecryptMode decryptMode = HsmConfig.DecryptMode.RAW;
+    private int port = 0;
+
+    public Builder sessions(int sessions) {
+      this.sessions = sessions;
+      return this;
+    }
+
+    public Builder queue(int queue) {
+      this.queue = queue;
+      return this;
+    }
+
+    public Builder policy(List<PolicyRule> policy) {
+      this.policy = policy;
+      return this;
+    }
+
+    /** Wraps every key, e.g. {@link SlowKey#wrap} to make the HSM slow on purpose. */
+    public Builder decorator(UnaryOperator<HsmKey> decorator) {
+      this.decorator = decorator;
+      return this;
+    }
+
+    public Builder decryptMode(HsmConfig.DecryptMode mode) {
+      this.decryptMode = mode;
+      return this;
+    }
+
+    /** A fixed port (e.g. to restart a service where clients expect it); 0 picks one. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    public TestKeyholdService start() {
+      TestHsm hsm = TestHsm.shared();
+      PkiDirectory pki = hsm.pki();
+      Path audit = hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
+      HsmConfig base = hsm.hsmConfig();
+      HsmConfig h = new HsmConfig(base.library(), base.tokenLabel(), base.slot(), base.pin(), sessions, queue, decryptMode, base.profile());
+      ServiceConfig cfg =
+          new ServiceConfig(
+              "127.0.0.1:" + port,
+              new TlsConfig(pki.cert("server"), pki.key("server"), pki.caCert()),
+              h,
+              policy,
+              audit,
+              null,
+              16 * 1024,
+              Duration.ofMinutes(30));
+      try {
+        return new TestKeyholdService(hsm, KeyholdServer.start(cfg, hsm.token(), decorator), audit);
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot start the test service: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  /** "127.0.0.1:PORT". */
+  public String target() {
+    return "127.0.0.1:" + port();
+  }
+
+  public OperationMetrics metrics() {
+    return server.metrics();
+  }
+
+  public KeyholdServer server() {
+    return server;
+  }
+
+  public Path auditFile() {
+    return auditFile;
+  }
+
+  public PkiDirectory pki() {
+    return hsm.pki();
+  }
+
+  public TestHsm hsm() {
+    return hsm;
+  }
+
+  /** CA certificate (PEM) that signed the service's and the clients' certificates. */
+  public Path caCert() {
+    return hsm.pki().caCert();
+  }
+
+  /** Client certificate (PEM) for one of test-client, limited-client, other-client. */
+  public Path clientCert(String client) {
+    return hsm.pki().cert(client);
+  }
+
+  /** Client private key (PKCS#8 PEM). */
+  public Path clientKey(String client) {
+    return hsm.pki().key(client);
+  }
+
+  /** A plain gRPC channel with mTLS as {@code client}; the caller closes it. */
+  public ManagedChannel channel(String client) {
+    try {
+      SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(caCert().toFile());
+      if (client != null) {
+        ssl.keyManager(clientCert(client).toFile(), clientKey(client).toFile());
+      }
+      return NettyChannelBuilder.forAddress("127.0.0.1", port()).overrideAuthority("localhost").sslContext(ssl.build()).build();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
