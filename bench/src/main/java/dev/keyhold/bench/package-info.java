@@ -1,0 +1,2 @@
+/** keyhold-bench: operations and handshakes per second, with same-run baselines. */
+package dev.keyhold.bench;

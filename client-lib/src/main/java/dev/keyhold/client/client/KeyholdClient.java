@@ -1,0 +1,218 @@
+package dev.keyhold.client.client;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.proto.v1.DecryptPremasterRequest;
+import dev.keyhold.proto.v1.DecryptPremasterResponse;
+import dev.keyhold.proto.v1.GetKeyRequest;
+import dev.keyhold.proto.v1.KeyInfo;
+import dev.keyhold.proto.v1.KeyRef;
+import dev.keyhold.proto.v1.KeyServiceGrpc;
+import dev.keyhold.proto.v1.ListKeysRequest;
+import dev.keyhold.proto.v1.SignRequest;
+import dev.keyhold.proto.v1.SignResponse;
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.protobuf.StatusProto;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import javax.net.ssl.SSLException;
+
+/**
+ * The connection to a Keyhold service, shared by any number of TLS contexts: one gRPC
+ * channel with mTLS (TLS 1.3), round-robin over the target's addresses, a deadline on
+ * every call and retries of UNAVAILABLE. Thread-safe; close it when done.
+ *
+ * <p>Security guarantees: sends only digests and ciphertexts; failures surface as
+ * {@link KeyholdException} with the service's status and reason, never as padding errors.
+ */
+public final class KeyholdClient implements AutoCloseable {
+  private final KeyholdClientConfig config;
+  private final ManagedChannel channel;
+  private final KeyServiceGrpc.KeyServiceFutureStub futureStub;
+  private final KeyServiceGrpc.KeyServiceBlockingStub blockingStub;
+
+  private KeyholdClient(KeyholdClientConfig config, ManagedChannel channel) {
+    this.config = config;
+    this.channel = channel;
+    this.futureStub = KeyServiceGrpc.newFutureStub(channel);
+    this.blockingStub = KeyServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** Opens the channel; connection happens lazily on the first call. */
+  public static KeyholdClient create(KeyholdClientConfig config) {
+    SslContext ssl;
+    try {
+      ssl =
+          GrpcSslContexts.forClient()
+              .trustManager(config.trustedCa().toFile())
+              .keyManager(config.clientCertificate().toFile(), config.clientKey().toFile())
+              .protocols("TLSv1.3")
+              .build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot set up mTLS to Keyhold from " + config.trustedCa() + ", " + config.clientCertificate() + ": " + e.getMessage(), e);
+    }
+    Map<String, Object> retry =
+        Map.of(
+            "maxAttempts", (double) config.maxAttempts(),
+            "initialBackoff", "0.02s",
+            "maxBackoff", "0.2s",
+            "backoffMultiplier", 2.0,
+            "retryableStatusCodes", List.of("UNAVAILABLE"));
+    Map<String, Object> serviceConfig =
+        Map.of(
+            "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+            "methodConfig", List.of(Map.of("name", List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)), "retryPolicy", retry)));
+    NettyChannelBuilder b =
+        NettyChannelBuilder.forTarget(config.target())
+            .sslContext(ssl)
+            .defaultServiceConfig(serviceConfig)
+            .enableRetry()
+            .keepAliveTime(30, TimeUnit.SECONDS)
+            .maxInboundMessageSize(256 * 1024);
+    if (config.authority() != null) {
+      b.overrideAuthority(config.authority());
+    }
+    return new KeyholdClient(config, b.build());
+  }
+
+  public KeyholdClientConfig config() {
+    return config;
+  }
+
+  /** The underlying channel, for callers that want their own stubs. */
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  /** A blocking stub with this client's deadline applied (a new deadline per call of this method). */
+  public KeyServiceGrpc.KeyServiceBlockingStub blockingStub() {
+    return blockingStub.withDeadlineAfter(config.deadline().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** A future stub with this client's deadline applied. */
+  public KeyServiceGrpc.KeyServiceFutureStub futureStub() {
+    return futureStub.withDeadlineAfter(config.deadline().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  public static KeyRef ref(String keyName) {
+    return KeyRef.newBuilder().setName(keyName).build();
+  }
+
+  /** Signs a digest (computed locally with the scheme's hash). */
+  public byte[] sign(String keyName, SignatureScheme scheme, byte[] digest) throws KeyholdException {
+    return join(signAsync(keyName, scheme, digest));
+  }
+
+  /** Signs asynchronously; the future completes on a gRPC thread, never blocking the caller. */
+  public CompletableFuture<byte[]> signAsync(String keyName, SignatureScheme scheme, byte[] digest) {
+    SignRequest req = SignRequest.newBuilder().setKey(ref(keyName)).setScheme(scheme.codePoint()).setDigest(ByteString.copyFrom(digest)).build();
+    return toCompletable(futureStub().sign(req), r -> r.getSignature().toByteArray());
+  }
+
+  /** Decrypts an RSA-encrypted pre-master secret; always 48 bytes. */
+  public byte[] decryptPremaster(String keyName, byte[] ciphertext, int clientVersion) throws KeyholdException {
+    return join(decryptPremasterAsync(keyName, ciphertext, clientVersion));
+  }
+
+  public CompletableFuture<byte[]> decryptPremasterAsync(String keyName, byte[] ciphertext, int clientVersion) {
+    DecryptPremasterRequest req =
+        DecryptPremasterRequest.newBuilder().setKey(ref(keyName)).setCiphertext(ByteString.copyFrom(ciphertext)).setClientVersion(clientVersion).build();
+    return toCompletable(futureStub().decryptPremaster(req), DecryptPremasterResponse::getPremaster).thenApply(ByteString::toByteArray);
+  }
+
+  public KeyInfo getKey(String keyName) throws KeyholdException {
+    try {
+      return blockingStub().getKey(GetKeyRequest.newBuilder().setKey(ref(keyName)).build());
+    } catch (StatusRuntimeException e) {
+      throw toException(e);
+    }
+  }
+
+  public List<KeyInfo> listKeys() throws KeyholdException {
+    try {
+      return blockingStub().listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
+    } catch (StatusRuntimeException e) {
+      throw toException(e);
+    }
+  }
+
+  private static <T, R> CompletableFuture<R> toCompletable(ListenableFuture<T> f, Function<T, R> map) {
+    CompletableFuture<R> out = new CompletableFuture<>();
+    Futures.addCallback(
+        f,
+        new FutureCallback<T>() {
+          @Override
+          public void onSuccess(T result) {
+            out.complete(map.apply(result));
+          }
+
+          @Override
+          public void onFailure(Throwable t) {
+            out.completeExceptionally(t instanceof StatusRuntimeException sre ? toException(sre) : t);
+          }
+        },
+        MoreExecutors.directExecutor());
+    return out;
+  }
+
+  private static <T> T join(CompletableFuture<T> f) throws KeyholdException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KeyholdException(Status.Code.CANCELLED, "", "interrupted while waiting for Keyhold", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof KeyholdException ke) {
+        throw ke;
+      }
+      throw new KeyholdException(Status.Code.UNKNOWN, "", "Keyhold call failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /** Maps a gRPC failure to a {@link KeyholdException} with the service's reason. */
+  public static KeyholdException toException(StatusRuntimeException e) {
+    String reason = "";
+    com.google.rpc.Status s = StatusProto.fromThrowable(e);
+    if (s != null) {
+      for (com.google.protobuf.Any any : s.getDetailsList()) {
+        if (any.is(ErrorInfo.class)) {
+          try {
+            reason = any.unpack(ErrorInfo.class).getReason();
+          } catch (InvalidProtocolBufferException ignored) {
+            // keep the empty reason
+          }
+        }
+      }
+    }
+    Status st = e.getStatus();
+    String msg = "Keyhold " + st.getCode() + (reason.isEmpty() ? "" : " " + reason) + ": " + (st.getDescription() == null ? "" : st.getDescription());
+    return new KeyholdException(st.getCode(), reason, msg, e);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Demo HTTPS servers whose private-key steps are offloaded to Keyhold. */
+package dev.keyhold.demo;
