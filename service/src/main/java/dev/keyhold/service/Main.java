@@ -75,7 +75,7 @@ public final class Main {
     }
   }
 
-  @Command(name = "keys", description = "Manage keys inside the HSM.", subcommands = {Keys.Ensure.class, Keys.ListKeys.class, Keys.Csr.class, Keys.ImportCert.class})
+  @Command(name = "keys", description = "Manage keys inside the HSM.", subcommands = {Keys.Ensure.class, Keys.ListKeys.class, Keys.Csr.class, Keys.ImportCert.class, Keys.Certify.class})
   static final class Keys {
     @Command(name = "ensure", description = "Create missing keys (sensitive, non-extractable) with placeholder certificates. Idempotent.")
     static final class Ensure implements Callable<Integer> {
@@ -144,6 +144,43 @@ public final class Main {
         return 0;
       }
     }
+
+  @Command(name = "certify", description = "Replace placeholder certificates of HSM keys with certificates from the local CA (demo set-up). Idempotent.")
+  static final class Certify implements Callable<Integer> {
+    @Option(names = "--config", required = true)
+    Path config;
+
+    @Option(names = "--pki", required = true, description = "the local PKI folder (see `pki init`)")
+    Path pki;
+
+    @Option(names = "--dns", split = ",", defaultValue = "localhost")
+    List<String> dns;
+
+    @Option(names = "--ip", split = ",", defaultValue = "127.0.0.1")
+    List<String> ips;
+
+    @Parameters(arity = "0..*", description = "key names; default: every key with a placeholder certificate")
+    List<String> names;
+
+    @Override
+    public Integer call() throws Exception {
+      Pkcs11Token token = Pkcs11Token.open(load(config).hsm());
+      dev.keyhold.service.pki.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
+      KeyProvisioner provisioner = new KeyProvisioner(token);
+      for (var key : token.discoverKeys()) {
+        var d = key.description();
+        var leaf = d.chain().get(0);
+        boolean placeholder = leaf.getSubjectX500Principal().equals(leaf.getIssuerX500Principal());
+        if ((names == null || names.isEmpty()) ? !placeholder : !names.contains(d.name())) {
+          continue;
+        }
+        var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, false);
+        provisioner.importChain(d.name(), List.of(cert, ca.caCertificate()));
+        System.out.println("certified " + d.name() + " by the local CA for " + dns + " " + ips);
+      }
+      return 0;
+    }
+  }
   }
 
   @Command(name = "pki", description = "Demo PKI for mTLS.", subcommands = {Pki.Init.class})

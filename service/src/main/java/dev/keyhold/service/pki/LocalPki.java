@@ -98,8 +98,14 @@ public final class LocalPki {
 
   /** A certificate for an existing public key, e.g. one whose private key lives in an HSM. */
   public X509Certificate issueFor(String cn, java.security.PublicKey publicKey, List<String> dnsNames, boolean client) throws GeneralSecurityException {
+    return issueFor(cn, publicKey, dnsNames, List.of(), client);
+  }
+
+  /** As {@link #issueFor(String, java.security.PublicKey, List, boolean)}, with IP address SANs too. */
+  public X509Certificate issueFor(String cn, java.security.PublicKey publicKey, List<String> dnsNames, List<String> ips, boolean client) throws GeneralSecurityException {
     List<GeneralName> names = new ArrayList<>();
     dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+    ips.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
     return build(cn, names, client ? KeyPurposeId.id_kp_clientAuth : KeyPurposeId.id_kp_serverAuth, publicKey);
   }
 

@@ -5,6 +5,8 @@ import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -21,6 +23,23 @@ public final class SlowKey implements HsmKey {
     public volatile Duration delay = Duration.ZERO;
     public volatile RuntimeException failure;
     public final AtomicInteger entered = new AtomicInteger();
+    /** When set, every HSM call waits here (after counting itself) until the latch opens. */
+    public volatile CountDownLatch gate;
+
+    /** Makes HSM calls wait until {@link #open()}; returns this. */
+    public Control close() {
+      gate = new CountDownLatch(1);
+      return this;
+    }
+
+    /** Lets waiting and future HSM calls through. */
+    public void open() {
+      CountDownLatch g = gate;
+      gate = null;
+      if (g != null) {
+        g.countDown();
+      }
+    }
 
     public UnaryOperator<HsmKey> decorator() {
       return k -> new SlowKey(k, this);
@@ -37,6 +56,16 @@ public final class SlowKey implements HsmKey {
     RuntimeException f = control.failure;
     if (f != null) {
       throw f;
+    }
+    CountDownLatch g = control.gate;
+    if (g != null) {
+      try {
+        if (!g.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("SlowKey gate was never opened");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     long ms = control.delay.toMillis();
     if (ms > 0) {

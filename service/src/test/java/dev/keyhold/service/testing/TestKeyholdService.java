@@ -82,7 +82,7 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
-    /** Wraps every key, e.g. {@link SlowKey#wrap} to make the HSM slow on purpose. */
+    /** Wraps every key, e.g. {@link SlowKey.Control#decorator()} to make the HSM slow on purpose. */
     public Builder decorator(UnaryOperator<HsmKey> decorator) {
       this.decorator = decorator;
       return this;
