@@ -25,4 +25,13 @@ public interface HsmKey {
 
   /** PKCS#1 v1.5 decryption in the HSM (CKM_RSA_PKCS), for HSMs that forbid raw RSA. */
   byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException;
+
+  /**
+   * Checks a signature over a digest with this key's public key. The default verifies in
+   * software; HSM-backed keys may verify with the token's native code, which is much
+   * faster than the JDK's EC arithmetic.
+   */
+  default boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature) throws GeneralSecurityException {
+    return Signer.verify(description(), scheme, digest, signature);
+  }
 }

@@ -41,7 +41,7 @@ public final class Signer {
 
   public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
     byte[] sig = scheme.padding() == SignatureScheme.Padding.PSS ? signPss(key, scheme, digest) : key.signDigest(scheme, digest);
-    if (!verify(key.description(), scheme, digest, sig)) {
+    if (!key.verifyDigest(scheme, digest, sig)) {
       throw new SignatureFaultException("the HSM's " + scheme.ianaName() + " signature with key '" + key.description().name() + "' does not verify");
     }
     return sig;
@@ -63,13 +63,21 @@ public final class Signer {
         return verifyQuietly(v, sig);
       }
       default -> {
-        RSAPublicKey pub = (RSAPublicKey) key.publicKey();
-        PSSSigner v = PSSSigner.createRawSigner(new RSAEngine(), digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
-        v.init(false, new RSAKeyParameters(false, pub.getModulus(), pub.getPublicExponent()));
-        v.update(digest, 0, digest.length);
-        return v.verifySignature(sig);
+        return verifyPss(key, scheme, digest, sig, new RSAEngine());
       }
     }
+  }
+
+  /**
+   * Verifies a PSS signature over a digest; {@code publicOp} performs the RSA public
+   * operation (Bouncy Castle's engine, or a token's raw RSA with the public key).
+   */
+  public static boolean verifyPss(KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig, AsymmetricBlockCipher publicOp) {
+    RSAPublicKey pub = (RSAPublicKey) key.publicKey();
+    PSSSigner v = PSSSigner.createRawSigner(publicOp, digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
+    v.init(false, new RSAKeyParameters(false, pub.getModulus(), pub.getPublicExponent()));
+    v.update(digest, 0, digest.length);
+    return v.verifySignature(sig);
   }
 
   private static boolean verifyQuietly(Signature v, byte[] sig) {

@@ -4,7 +4,11 @@ import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SignatureException;
+import dev.keyhold.service.keys.Signer;
 import java.security.Provider;
 import java.security.Signature;
 import javax.crypto.Cipher;
@@ -23,11 +27,50 @@ public final class Pkcs11Key implements HsmKey {
   private final KeyDescription description;
   private final PrivateKey privateKey;
   private final Provider provider;
+  private volatile PublicKey tokenPublicKey;
+  private volatile boolean nativeVerifyUnavailable;
 
   Pkcs11Key(KeyDescription description, PrivateKey privateKey, Provider provider) {
     this.description = description;
     this.privateKey = privateKey;
     this.provider = provider;
+  }
+
+  /**
+   * Verifies with the token's native code and a session copy of the public key (created
+   * once): the JDK 17 software verifier costs more than the HSM's signature itself.
+   */
+  @Override
+  public boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature) throws GeneralSecurityException {
+    // A native "no" is confirmed in software before it counts as a fault: SunPKCS11's
+    // NONEwithECDSA verifier mis-sizes secp521r1 signatures, for one.
+    return verifyNatively(scheme, digest, signature) || Signer.verify(description, scheme, digest, signature);
+  }
+
+  private boolean verifyNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
+    if (scheme.padding() == SignatureScheme.Padding.PSS || nativeVerifyUnavailable) {
+      return false; // SunPKCS11 hashes what it verifies with PSS; the software check serves
+    }
+    try {
+      Signature v = Signature.getInstance(scheme.padding() == SignatureScheme.Padding.ECDSA ? "NONEwithECDSA" : "NONEwithRSA", provider);
+      v.initVerify(tokenPublicKey());
+      v.update(scheme.padding() == SignatureScheme.Padding.ECDSA ? digest : scheme.hash().digestInfo(digest));
+      return v.verify(signature);
+    } catch (SignatureException e) {
+      return false;
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      nativeVerifyUnavailable = true; // the token cannot verify with this key: use software from now on
+      return false;
+    }
+  }
+
+  private PublicKey tokenPublicKey() throws GeneralSecurityException {
+    PublicKey pub = tokenPublicKey;
+    if (pub == null) {
+      pub = (PublicKey) KeyFactory.getInstance(description.publicKey().getAlgorithm(), provider).translateKey(description.publicKey());
+      tokenPublicKey = pub;
+    }
+    return pub;
   }
 
   @Override
