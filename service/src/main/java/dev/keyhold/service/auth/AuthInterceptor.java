@@ -19,7 +19,8 @@ import javax.net.ssl.SSLSession;
  * Attaches the caller's {@link ClientIdentity}, taken from the mTLS session, and a request
  * id to the call's {@link Context}. A call without a verified client certificate is closed
  * UNAUTHENTICATED (the TLS layer already requires one; this is defence in depth). The
- * request id is echoed in the {@code keyhold-request-id} response header.
+ * request id is echoed in the {@code keyhold-request-id} response header, or in the
+ * trailers of a call that fails before sending headers.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   public static final Context.Key<ClientIdentity> IDENTITY = Context.key("keyhold-identity");
@@ -39,10 +40,23 @@ public final class AuthInterceptor implements ServerInterceptor {
     String requestId = idPrefix + "-" + counter.incrementAndGet();
     ServerCall<Q, R> withHeader =
         new SimpleForwardingServerCall<>(call) {
+          private volatile boolean headersSent;
+
           @Override
           public void sendHeaders(Metadata responseHeaders) {
             responseHeaders.put(REQUEST_ID_HEADER, requestId);
+            headersSent = true;
             super.sendHeaders(responseHeaders);
+          }
+
+          @Override
+          public void close(Status status, Metadata trailers) {
+            // A failed call is answered trailers-only, without headers: echo the id there, so
+            // that the failures, which most need tracing, can be found in the audit log.
+            if (!headersSent) {
+              trailers.put(REQUEST_ID_HEADER, requestId);
+            }
+            super.close(status, trailers);
           }
         };
     Context ctx = Context.current().withValues(IDENTITY, who, REQUEST_ID, requestId);

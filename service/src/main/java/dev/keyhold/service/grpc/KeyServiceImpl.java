@@ -77,7 +77,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void sign(SignRequest req, StreamObserver<SignResponse> obs) {
     long start = System.nanoTime();
-    String keyName = describe(req.getKey());
+    String keyName = auditName(req.getKey());
     String schemeName = req.getScheme() == 0 ? null : schemeName(req.getScheme());
     try {
       HsmKey key = resolve(req.getKey(), Operation.OPERATION_SIGN, "sign");
@@ -111,7 +111,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   @Override
   public void decryptPremaster(DecryptPremasterRequest req, StreamObserver<DecryptPremasterResponse> obs) {
     long start = System.nanoTime();
-    String keyName = describe(req.getKey());
+    String keyName = auditName(req.getKey());
     try {
       HsmKey key = resolve(req.getKey(), Operation.OPERATION_DECRYPT_PREMASTER, "decrypt_premaster");
       keyName = key.description().name();
@@ -147,7 +147,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       obs.onCompleted();
       done("get_key", key.description().name(), null, "ok", start);
     } catch (KeyholdStatusException e) {
-      fail("get_key", describe(req.getKey()), null, start, obs, e);
+      fail("get_key", auditName(req.getKey()), null, start, obs, e);
     }
   }
 
@@ -169,8 +169,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
 
   private <T> void execute(String op, String keyName, String scheme, long start, StreamObserver<T> obs, HsmCall<T> call) {
     Context ctx = Context.current();
+    // The task runs in the call's Context, so the audit line carries the caller and request id.
     boolean accepted =
-        executor.trySubmit(() -> {
+        executor.trySubmit(ctx.wrap(() -> {
           try {
             Deadline deadline = ctx.getDeadline();
             if (deadline != null && deadline.isExpired()) {
@@ -196,7 +197,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
             log.error("unexpected failure in {} on key '{}'", op, keyName, e);
             fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.INTERNAL, ErrorReason.HSM_FAILURE, "internal error: " + e.getClass().getSimpleName()));
           }
-        });
+        }));
     if (!accepted) {
       fail(op, keyName, scheme, start, obs,
           Errors.of(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED, "the HSM executor is full (" + executor.threads() + " sessions busy and the queue is full); retry later or on another replica"));
@@ -212,6 +213,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         };
     if (ref.getRefCase() == KeyRef.RefCase.NAME && ref.getName().isEmpty()) {
       throw Errors.invalid(ErrorReason.MISSING_FIELD, "key name is empty");
+    }
+    if (ref.getRefCase() == KeyRef.RefCase.SPKI_SHA256 && ref.getSpkiSha256().isEmpty()) {
+      throw Errors.invalid(ErrorReason.MISSING_FIELD, "key spki_sha256 is empty");
     }
     ClientIdentity who = identity();
     if (key.isEmpty()) {
@@ -274,6 +278,11 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       case SPKI_SHA256 -> "spki-sha256:" + HexFormat.of().formatHex(ref.getSpkiSha256().toByteArray());
       case REF_NOT_SET -> "(none)";
     };
+  }
+
+  /** The key reference as the audit log records it: the bare name, or spki-sha256:HEX. */
+  private static String auditName(KeyRef ref) {
+    return ref.getRefCase() == KeyRef.RefCase.NAME ? ref.getName() : describe(ref);
   }
 
   private static String schemeName(int code) {

@@ -147,7 +147,8 @@ public final class AuditLog implements Closeable {
       JsonNode node = JSON.readTree(line);
       String hash = node.path("hash").asText();
       String claimedPrev = node.path("prev").asText();
-      if (prev != null && !prev.equals(claimedPrev)) {
+      // The first line must start the chain, or a removed first line would go unnoticed.
+      if (!(prev == null ? GENESIS : prev).equals(claimedPrev)) {
         return lineNo;
       }
       ObjectNode content = ((ObjectNode) node).deepCopy();

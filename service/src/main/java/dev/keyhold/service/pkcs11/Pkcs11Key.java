@@ -37,8 +37,11 @@ public final class Pkcs11Key implements HsmKey {
   }
 
   /**
-   * Verifies with the token's native code and a session copy of the public key (created
-   * once): the JDK 17 software verifier costs more than the HSM's signature itself.
+   * RSA signatures are verified in software: the JDK's RSA public operation is cheap and
+   * independent of the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures
+   * are verified by the token's native code with a session copy of the public key (created
+   * once), because JDK 17's software P-256 verify costs about ten times the HSM's
+   * signature; a native "no" is confirmed in software before it counts as a fault.
    */
   @Override
   public boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature) throws GeneralSecurityException {
@@ -48,13 +51,13 @@ public final class Pkcs11Key implements HsmKey {
   }
 
   private boolean verifyNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
-    if (scheme.padding() == SignatureScheme.Padding.PSS || nativeVerifyUnavailable) {
-      return false; // SunPKCS11 hashes what it verifies with PSS; the software check serves
+    if (scheme.padding() != SignatureScheme.Padding.ECDSA || nativeVerifyUnavailable) {
+      return false; // RSA: software verification below
     }
     try {
-      Signature v = Signature.getInstance(scheme.padding() == SignatureScheme.Padding.ECDSA ? "NONEwithECDSA" : "NONEwithRSA", provider);
+      Signature v = Signature.getInstance("NONEwithECDSA", provider);
       v.initVerify(tokenPublicKey());
-      v.update(scheme.padding() == SignatureScheme.Padding.ECDSA ? digest : scheme.hash().digestInfo(digest));
+      v.update(digest);
       return v.verify(signature);
     } catch (SignatureException e) {
       return false;

@@ -4,8 +4,10 @@ import dev.keyhold.hsm.config.ConfigException;
 import dev.keyhold.hsm.config.HsmConfig;
 import java.util.ArrayList;
 import java.util.List;
+import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
 import sun.security.pkcs11.wrapper.CK_TOKEN_INFO;
 import sun.security.pkcs11.wrapper.PKCS11;
+import sun.security.pkcs11.wrapper.PKCS11Constants;
 import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
@@ -26,7 +28,13 @@ public final class TokenLocator {
   public static List<Slot> slots(HsmConfig hsm) {
     hsm.checkLibraryExists();
     try {
-      PKCS11 p11 = PKCS11.getInstance(hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", null, false);
+      // The JDK initializes a library once per JVM, with the arguments of its first user,
+      // and SunPKCS11 reuses that instance. Without CKF_OS_LOCKING_OK the JDK serializes every
+      // PKCS#11 call of the process on one lock (and SoftHSM disables its own mutexes), so the
+      // HSM's sessions could never work in parallel. Ask for what SunPKCS11 itself asks for.
+      CK_C_INITIALIZE_ARGS init = new CK_C_INITIALIZE_ARGS();
+      init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
+      PKCS11 p11 = PKCS11.getInstance(hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
       List<Slot> out = new ArrayList<>();
       for (long slot : p11.C_GetSlotList(true)) {
         CK_TOKEN_INFO info = p11.C_GetTokenInfo(slot);

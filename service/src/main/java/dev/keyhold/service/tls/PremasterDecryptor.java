@@ -2,11 +2,13 @@ package dev.keyhold.service.tls;
 
 import dev.keyhold.hsm.config.HsmConfig.DecryptMode;
 import dev.keyhold.service.keys.HsmKey;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.ProviderException;
+import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -69,6 +71,12 @@ public final class PremasterDecryptor {
    */
   public byte[] decrypt(byte[] ciphertext, int clientVersion) throws GeneralSecurityException {
     byte[] substitute = substitute(ciphertext, clientVersion);
+    if (new BigInteger(1, ciphertext).compareTo(((RSAPublicKey) key.description().publicKey()).getModulus()) >= 0) {
+      // Not an RSA ciphertext (RFC 8017 §5.1.2: out of range), which HSMs reject with an
+      // error that would read as an HSM failure. A decryption failure like any other; the
+      // modulus is public, so this branch reveals nothing.
+      return substitute;
+    }
     if (mode == DecryptMode.RAW) {
       byte[] em = leftPad(key.rawRsa(ciphertext), key.description().modulusBytes());
       try {

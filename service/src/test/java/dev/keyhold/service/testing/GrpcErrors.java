@@ -1,7 +1,7 @@
 package dev.keyhold.service.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -10,17 +10,21 @@ import dev.keyhold.proto.v1.ErrorReason;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.util.concurrent.ExecutionException;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 
 /** Test helpers for Keyhold's failure statuses: a gRPC code plus a google.rpc.ErrorInfo reason. */
 public final class GrpcErrors {
   private GrpcErrors() {}
 
-  /** Runs the call, which must fail, and returns its status exception. */
+  /** Runs the call, which must fail, and returns its status exception (unwrapped from a future's ExecutionException). */
   public static StatusRuntimeException failure(ThrowingCallable call) {
-    StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class, call);
-    assertThat(e).as("the call should have failed with a gRPC status").isNotNull();
-    return e;
+    Throwable t = catchThrowable(call);
+    if (t instanceof ExecutionException) {
+      t = t.getCause();
+    }
+    assertThat(t).as("the call should have failed with a gRPC status").isInstanceOf(StatusRuntimeException.class);
+    return (StatusRuntimeException) t;
   }
 
   /** The ErrorInfo detail of a failure, or null if it carries none. */

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real SoftHSMv2 token for tests, one per JVM: created fresh under the folder named by
- * {@code SOFTHSM2_CONF} (set by the build for every test JVM), initialized with
+ * A real SoftHSMv2 token for tests, one per JVM: created fresh in a folder of its own
+ * beside the file named by {@code SOFTHSM2_CONF} (set by the build for every test JVM), initialized with
  * {@code pkcs11-tool} (PINs passed through the environment, never as arguments), and
  * filled with the standard keys plus {@code ec-p521} and a small {@code rsa1024} key for
  * negative tests. Also creates the demo PKI with clients {@code test-client},
@@ -42,9 +42,11 @@ public final class TestHsm {
   private final HsmConfig hsmConfig;
   private final Pkcs11Token token;
   private final PkiDirectory pki;
+  private final Path softhsmConf;
 
-  private TestHsm(Path root, HsmConfig hsmConfig, Pkcs11Token token, PkiDirectory pki) {
+  private TestHsm(Path root, HsmConfig hsmConfig, Pkcs11Token token, PkiDirectory pki, Path softhsmConf) {
     this.root = root;
+    this.softhsmConf = softhsmConf;
     this.hsmConfig = hsmConfig;
     this.token = token;
     this.pki = pki;
@@ -68,11 +70,19 @@ public final class TestHsm {
       throw new IllegalStateException("SOFTHSM2_CONF is not set; run the tests through Maven (the build sets it per module)");
     }
     Path confFile = Path.of(conf).toAbsolutePath();
-    Path root = confFile.getParent();
+    // Everything lives in a folder of this JVM's own: two builds of the same module running
+    // at once (two engineers, or an IDE and Maven) must not delete each other's token or
+    // overwrite each other's PIN. Folders of JVMs that are gone are removed.
+    Path shared = confFile.getParent();
+    Files.createDirectories(shared);
+    removeStaleJvmFolders(shared);
+    Path root = shared.resolve("jvm-" + ProcessHandle.current().pid());
+    deleteTree(root);
     Path tokens = root.resolve("tokens");
-    deleteTree(tokens);
     Files.createDirectories(tokens);
-    Files.writeString(confFile, "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n");
+    Path privateConf = root.resolve("softhsm2.conf");
+    String confText = "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
+    Files.writeString(privateConf, confText);
 
     byte[] r = new byte[8];
     new SecureRandom().nextBytes(r);
@@ -80,19 +90,40 @@ public final class TestHsm {
     new SecureRandom().nextBytes(r);
     String soPin = HexFormat.of().formatHex(r);
     Path pinFile = root.resolve("user.pin");
-    Files.deleteIfExists(pinFile);
     Files.writeString(pinFile, userPin + "\n");
 
-    Map<String, String> env = Map.of("SOFTHSM2_CONF", confFile.toString(), "KH_SO_PIN", soPin, "KH_USER_PIN", userPin);
+    Map<String, String> env = Map.of("SOFTHSM2_CONF", privateConf.toString(), "KH_SO_PIN", soPin, "KH_USER_PIN", userPin);
     run(env, "pkcs11-tool", "--module", LIBRARY, "--init-token", "--label", TOKEN_LABEL, "--so-pin", "env:KH_SO_PIN");
     run(env, "pkcs11-tool", "--module", LIBRARY, "--token-label", TOKEN_LABEL, "--login", "--login-type", "so", "--so-pin", "env:KH_SO_PIN", "--init-pin", "--pin", "env:KH_USER_PIN");
 
+    // This JVM's SoftHSM reads SOFTHSM2_CONF once, when the library loads (just below).
+    Path tmp = Files.createTempFile(shared, "softhsm2", ".conf");
+    Files.writeString(tmp, confText);
+    Files.move(tmp, confFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     HsmConfig hsm = new HsmConfig(Path.of(LIBRARY), TOKEN_LABEL, null, PinSource.ofFile(pinFile), 4, 0, HsmConfig.DecryptMode.RAW, "softhsm2");
     Pkcs11Token token = Pkcs11Token.open(hsm);
     new KeyProvisioner(token).ensure(KEYS);
     PkiDirectory pki = new PkiDirectory(root.resolve("pki"));
     pki.init(List.of("test-client", "limited-client", "other-client"));
-    return new TestHsm(root, hsm, token, pki);
+    return new TestHsm(root, hsm, token, pki, privateConf);
+  }
+
+  private static void removeStaleJvmFolders(Path shared) throws IOException {
+    try (var list = Files.list(shared)) {
+      for (Path p : list.toList()) {
+        String name = p.getFileName().toString();
+        if (name.startsWith("jvm-") && Files.isDirectory(p)) {
+          try {
+            long pid = Long.parseLong(name.substring(4));
+            if (ProcessHandle.of(pid).isEmpty()) {
+              deleteTree(p);
+            }
+          } catch (NumberFormatException | IOException e) {
+            // not ours, or being removed by another JVM: leave it
+          }
+        }
+      }
+    }
   }
 
   private static void run(Map<String, String> env, String... cmd) throws IOException, InterruptedException {
@@ -116,7 +147,15 @@ public final class TestHsm {
     }
   }
 
-  /** The folder holding the token, PIN file and PKI. */
+  /**
+   * A SoftHSM configuration naming this JVM's token store: set it as {@code SOFTHSM2_CONF}
+   * for child processes (CLI runs, pkcs11-tool) that must see this JVM's token.
+   */
+  public Path softhsmConf() {
+    return softhsmConf;
+  }
+
+  /** The folder holding the token, PIN file and PKI (one per test JVM). */
   public Path root() {
     return root;
   }

@@ -1,0 +1,174 @@
+package dev.keyhold.service.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.testing.SoftwareKey;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.ProviderException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Signer over software keys: every scheme verifies with the JDK, and a faulty "HSM" is caught. */
+class SignerTest {
+  private static SoftwareKey rsa;
+  private static Map<String, SoftwareKey> ec;
+
+  @BeforeAll
+  static void keys() throws GeneralSecurityException {
+    rsa = SoftwareKey.rsa("soft-rsa", 2048);
+    ec = Map.of(
+        "secp256r1", SoftwareKey.ec("soft-p256", "secp256r1"),
+        "secp384r1", SoftwareKey.ec("soft-p384", "secp384r1"),
+        "secp521r1", SoftwareKey.ec("soft-p521", "secp521r1"));
+  }
+
+  private static HsmKey keyFor(SignatureScheme s) {
+    return s.curve() == null ? rsa : ec.get(s.curve());
+  }
+
+  private static boolean jdkVerify(SignatureScheme s, PublicKey pub, byte[] message, byte[] sig) throws GeneralSecurityException {
+    Signature v = Signature.getInstance(s.jcaSignatureName());
+    if (s.pssParameters() != null) {
+      v.setParameter(s.pssParameters());
+    }
+    v.initVerify(pub);
+    v.update(message);
+    return v.verify(sig);
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureScheme.class)
+  void sign_everyScheme_verifiesWithTheJdkOverTheWholeMessage(SignatureScheme s) throws GeneralSecurityException {
+    HsmKey key = keyFor(s);
+    byte[] message = ("message for " + s.ianaName()).getBytes(StandardCharsets.UTF_8);
+    byte[] digest = MessageDigest.getInstance(s.hash().jcaName()).digest(message);
+
+    byte[] sig = Signer.sign(key, s, digest);
+
+    assertThat(jdkVerify(s, key.description().publicKey(), message, sig)).isTrue();
+    assertThat(Signer.verify(key.description(), s, digest, sig)).isTrue();
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = SignatureScheme.class, names = "RSA_PSS_.*", mode = EnumSource.Mode.MATCH_ANY)
+  void sign_pss_usesAFreshSaltEachTime(SignatureScheme s) throws GeneralSecurityException {
+    byte[] digest = new byte[s.hash().length()];
+
+    byte[] a = Signer.sign(rsa, s, digest);
+    byte[] b = Signer.sign(rsa, s, digest);
+
+    assertThat(a).hasSize(256).isNotEqualTo(b);
+    assertThat(Signer.verify(rsa.description(), s, digest, a)).isTrue();
+    assertThat(Signer.verify(rsa.description(), s, digest, b)).isTrue();
+  }
+
+  @Test
+  void verify_otherDigest_isFalse() throws GeneralSecurityException {
+    for (SignatureScheme s : SignatureScheme.values()) {
+      byte[] digest = new byte[s.hash().length()];
+      byte[] sig = Signer.sign(keyFor(s), s, digest);
+      byte[] other = digest.clone();
+      other[0] = 1;
+      assertThat(Signer.verify(keyFor(s).description(), s, other, sig)).as(s.ianaName()).isFalse();
+    }
+  }
+
+  /** A key whose "HSM" corrupts its results, as a CRT fault would. */
+  private static HsmKey faulty(HsmKey inner, UnaryOperator<byte[]> fault) {
+    return new HsmKey() {
+      @Override
+      public KeyDescription description() {
+        return inner.description();
+      }
+
+      @Override
+      public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+        return fault.apply(inner.signDigest(scheme, digest));
+      }
+
+      @Override
+      public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+        return fault.apply(inner.rawRsa(input));
+      }
+
+      @Override
+      public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
+        return inner.pkcs1Decrypt(ciphertext);
+      }
+    };
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureScheme.class)
+  void sign_faultySignature_throwsSignatureFault(SignatureScheme s) {
+    HsmKey key = faulty(keyFor(s), sig -> {
+      byte[] c = sig.clone();
+      c[c.length - 3] ^= 0x10;
+      return c;
+    });
+
+    assertThatThrownBy(() -> Signer.sign(key, s, new byte[s.hash().length()]))
+        .isInstanceOf(Signer.SignatureFaultException.class)
+        .hasMessageContaining("does not verify")
+        .hasMessageContaining(s.ianaName());
+  }
+
+  @Test
+  void sign_pssWhenRawRsaFails_propagatesTheHsmException() {
+    HsmKey failing = new HsmKey() {
+      @Override
+      public KeyDescription description() {
+        return rsa.description();
+      }
+
+      @Override
+      public byte[] signDigest(SignatureScheme scheme, byte[] digest) {
+        throw new AssertionError("PSS must use raw RSA");
+      }
+
+      @Override
+      public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+        throw new GeneralSecurityException("CKR_FUNCTION_FAILED");
+      }
+
+      @Override
+      public byte[] pkcs1Decrypt(byte[] ciphertext) {
+        throw new AssertionError();
+      }
+    };
+
+    assertThatThrownBy(() -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32]))
+        .isInstanceOf(GeneralSecurityException.class)
+        .hasMessage("CKR_FUNCTION_FAILED");
+  }
+
+  @Test
+  void sign_pssWhenRawRsaThrowsProviderException_propagatesIt() {
+    HsmKey failing = faulty(rsa, b -> {
+      throw new ProviderException("CKR_DEVICE_ERROR");
+    });
+
+    assertThatThrownBy(() -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA512, new byte[64]))
+        .isInstanceOf(ProviderException.class)
+        .hasMessageContaining("CKR_DEVICE_ERROR");
+  }
+
+  @Test
+  void describe_rsa1024_servesNoSchemeItCannotCarry() throws GeneralSecurityException {
+    SoftwareKey small = SoftwareKey.rsa("soft-1024", 1024);
+
+    assertThat(small.description().schemes()).doesNotContain(SignatureScheme.RSA_PSS_RSAE_SHA512).contains(SignatureScheme.RSA_PSS_RSAE_SHA256, SignatureScheme.RSA_PKCS1_SHA512);
+    assertThat(Arrays.asList(SignatureScheme.values())).filteredOn(s -> s.curve() != null).noneMatch(small.description().schemes()::contains);
+  }
+}
