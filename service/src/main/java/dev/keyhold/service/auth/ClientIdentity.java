@@ -49,7 +49,7 @@ public record ClientIdentity(String name, List<String> names, String spkiPin) {
 
   /** Whether a policy rule's {@code client} value names this caller. */
   public boolean matches(String client) {
-    return client.equals("*") || client.equalsIgnoreCase(spkiPin) || names.contains(client);
+    return client.equals("*") || client.equalsIgnoreCase(spkiPin) || names.stream().anyMatch(client::equalsIgnoreCase);
   }
 
   private static String commonName(X509Certificate cert) {
