@@ -1,0 +1,107 @@
+package dev.keyhold.client.netty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.service.testing.SlowKey;
+import dev.keyhold.service.testing.TestKeyholdService;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * When Keyhold cannot help (HSM failing, service down, caller not authorized), the handshake ends
+ * with an alert within the client's deadline and the server keeps serving everyone else.
+ */
+class NettyFailureIT {
+
+  private static KeyholdClient client(TestKeyholdService svc, String identity, Duration deadline) {
+    return KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert(identity), svc.clientKey(identity)).authority("localhost").deadline(deadline).maxAttempts(2).build());
+  }
+
+  @Test
+  void hsmFailing_handshakeAlert_thenServerServesAgain() throws Exception {
+    SlowKey.Control ctrl = new SlowKey.Control();
+    try (TestKeyholdService svc = TestKeyholdService.builder().decorator(ctrl.decorator()).start();
+        KeyholdClient client = client(svc, "test-client", Duration.ofSeconds(10))) {
+      SslContext ctx = KeyholdSslContexts.forServer(client, "rsa2048");
+      try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
+          KeepAliveHttpsConnection established = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+        ctrl.failure = new java.security.ProviderException("CKR_DEVICE_ERROR");
+
+        Throwable t = catchThrowable(() -> KeepAliveHttpsConnection.open(server.port(), "TLSv1.3"));
+        assertThat(t).isInstanceOf(SSLException.class).hasMessageContaining("alert");
+        // The established connection's own (successful) event may still be queued: skip it.
+        SslHandshakeCompletionEvent e;
+        do {
+          e = server.handshakes.poll(30, TimeUnit.SECONDS);
+        } while (e != null && e.isSuccess());
+        assertThat(e).as("the server saw the handshake fail").isNotNull();
+        // RSA key exchange fails the same way, through DecryptPremaster.
+        Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        assertThat(rsaKx.output()).contains("alert").doesNotContain("Hello from Keyhold");
+
+        // The same event loop still serves the established connection, and new ones once the HSM is back.
+        assertThat(established.get()).startsWith("Hello from Keyhold");
+        ctrl.failure = null;
+        try (KeepAliveHttpsConnection again = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+          assertThat(again.get()).startsWith("Hello from Keyhold");
+        }
+      } finally {
+        ReferenceCountUtil.release(ctx);
+      }
+    }
+  }
+
+  @Test
+  void serviceDown_handshakeAlertWithinDeadline_establishedConnectionStillServed() throws Exception {
+    TestKeyholdService svc = TestKeyholdService.start();
+    try (KeyholdClient client = client(svc, "test-client", Duration.ofSeconds(3))) {
+      SslContext ctx = KeyholdSslContexts.forServer(client, "ec-p256");
+      try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
+          KeepAliveHttpsConnection established = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+        svc.close();
+
+        long start = System.nanoTime();
+        Throwable t = catchThrowable(() -> KeepAliveHttpsConnection.open(server.port(), "TLSv1.3"));
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
+        assertThat(t).isInstanceOf(SSLException.class).hasMessageContaining("alert");
+        // Generous bound: 2 attempts × 3 s deadline, plus back-off and a loaded machine.
+        assertThat(seconds).isLessThan(25);
+
+        assertThat(established.get()).startsWith("Hello from Keyhold");
+      } finally {
+        ReferenceCountUtil.release(ctx);
+      }
+    } finally {
+      svc.close();
+    }
+  }
+
+  @Test
+  void callerNotAuthorized_handshakeAlert_forSignAndDecrypt() throws Exception {
+    try (TestKeyholdService svc = TestKeyholdService.start();
+        KeyholdClient full = client(svc, "test-client", Duration.ofSeconds(10));
+        KeyholdClient limited = client(svc, "limited-client", Duration.ofSeconds(10))) {
+      // limited-client may only sign with ec-* keys: the chain comes from a full client, the
+      // private-key steps from the limited one, which the service refuses (NOT_FOUND).
+      SslContext ctx = KeyholdSslContexts.serverBuilder(limited, List.of(OffloadedKey.fetch(full, "rsa2048"))).build();
+      try (TestHttpsServer server = new TestHttpsServer(ctx, 1)) {
+        Peers.Result tls13 = Peers.sClient(server.port(), "-tls1_3");
+        assertThat(tls13.output()).contains("alert").doesNotContain("Hello from Keyhold");
+        Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        assertThat(rsaKx.output()).contains("alert").doesNotContain("Hello from Keyhold");
+        assertThat(svc.metrics().count("sign", "ok")).isZero();
+      } finally {
+        ReferenceCountUtil.release(ctx);
+      }
+    }
+  }
+}
