@@ -72,10 +72,13 @@ public final class KeyholdClient implements AutoCloseable {
             "maxBackoff", "0.2s",
             "backoffMultiplier", 2.0,
             "retryableStatusCodes", List.of("UNAVAILABLE"));
+    // gRPC rejects a retry policy with maxAttempts 1: then no policy at all means "no retries".
     Map<String, Object> serviceConfig =
-        Map.of(
-            "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
-            "methodConfig", List.of(Map.of("name", List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)), "retryPolicy", retry)));
+        config.maxAttempts() > 1
+            ? Map.of(
+                "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+                "methodConfig", List.of(Map.of("name", List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)), "retryPolicy", retry)))
+            : Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
     NettyChannelBuilder b =
         NettyChannelBuilder.forTarget(config.target())
             .sslContext(ssl)

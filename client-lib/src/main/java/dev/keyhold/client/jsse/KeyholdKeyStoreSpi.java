@@ -1,0 +1,227 @@
+package dev.keyhold.client.jsse;
+
+import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.client.KeyholdClientConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyStoreException;
+import java.security.KeyStoreSpi;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Date;
+import java.util.Enumeration;
+import java.util.Properties;
+
+/**
+ * KeyStore type {@code "Keyhold"} (provider {@code "Keyhold"}): a read-only key store whose
+ * entries are Keyhold keys, so that servers configured by key-store type and provider (Tomcat,
+ * Jetty, Spring Boot) use Keyhold without code. {@code load(stream, password)} reads a small
+ * properties file; the password is ignored (there is no secret in it beyond file paths):
+ *
+ * <pre>
+ * target=127.0.0.1:7443            # the Keyhold service (gRPC target)
+ * ca=/etc/keyhold/ca.pem           # CA that signed the service's certificate
+ * cert=/etc/keyhold/app.pem        # this application's client certificate (mTLS)
+ * key=/etc/keyhold/app-key.pem     # its PKCS#8 key (for the channel only)
+ * keys=rsa2048,ec-p256             # key names = aliases, in preference order
+ * chain.rsa2048=/etc/tls/rsa.pem   # optional: chain from a file instead of the service
+ * deadline=2s                      # optional: per-call deadline (ms, s, or ISO-8601)
+ * authority=localhost              # optional: name the service certificate carries
+ * </pre>
+ *
+ * <p>Spring Boot: {@code server.ssl.key-store=file:/etc/keyhold/keystore.properties},
+ * {@code server.ssl.key-store-type=Keyhold}, {@code server.ssl.key-store-provider=Keyhold},
+ * after {@code KeyholdProvider.install()} (or a {@code security.provider.N} entry).
+ *
+ * <p>Security note: entries are remote handles; {@code getKey} never returns key material.
+ * The store opens one gRPC channel, kept for the life of the JVM (a reload replaces it).
+ */
+public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
+  private KeyholdKeyManager keys;
+  private KeyholdClient client;
+  private final Date loaded = new Date();
+
+  /** Public: the provider creates it. */
+  public KeyholdKeyStoreSpi() {}
+
+  @Override
+  public void engineLoad(InputStream stream, char[] password) throws IOException {
+    if (stream == null) {
+      // KeyStore.load(null, null) means "empty store": nothing to connect to.
+      replace(null, null);
+      return;
+    }
+    Properties p = new Properties();
+    p.load(new InputStreamReader(stream, StandardCharsets.UTF_8));
+    KeyholdClientConfig.Builder cfg =
+        KeyholdClientConfig.builder()
+            .target(required(p, "target"))
+            .trustedCa(Path.of(required(p, "ca")))
+            .clientCertificate(Path.of(required(p, "cert")), Path.of(required(p, "key")));
+    if (p.getProperty("deadline") != null) {
+      cfg.deadline(parseDuration(p.getProperty("deadline").trim()));
+    }
+    if (p.getProperty("authority") != null) {
+      cfg.authority(p.getProperty("authority").trim());
+    }
+    KeyholdClient c;
+    try {
+      c = KeyholdClient.create(cfg.build());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("Keyhold key store: " + e.getMessage(), e);
+    }
+    try {
+      KeyholdKeyManager.Builder b = KeyholdKeyManager.builder(c);
+      for (String name : required(p, "keys").split(",")) {
+        String n = name.trim();
+        if (n.isEmpty()) {
+          continue;
+        }
+        String chain = p.getProperty("chain." + n);
+        if (chain == null) {
+          b.key(n);
+        } else {
+          b.key(n, Path.of(chain.trim()));
+        }
+      }
+      replace(c, b.build());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      c.close();
+      throw new IOException("Keyhold key store: " + e.getMessage(), e);
+    }
+  }
+
+  private void replace(KeyholdClient newClient, KeyholdKeyManager newKeys) {
+    KeyholdClient old = client;
+    client = newClient;
+    keys = newKeys;
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  private static String required(Properties p, String name) throws IOException {
+    String v = p.getProperty(name);
+    if (v == null || v.isBlank()) {
+      throw new IOException("Keyhold key store: property '" + name + "' is required");
+    }
+    return v.trim();
+  }
+
+  static Duration parseDuration(String s) throws IOException {
+    try {
+      if (s.startsWith("P") || s.startsWith("p")) {
+        return Duration.parse(s);
+      }
+      if (s.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
+      }
+      if (s.endsWith("s")) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
+      }
+      return Duration.ofMillis(Long.parseLong(s));
+    } catch (RuntimeException e) {
+      throw new IOException("Keyhold key store: bad deadline '" + s + "' (e.g. 2s, 500ms, PT2S)", e);
+    }
+  }
+
+  /** The key manager over this store's entries (null before load). */
+  KeyholdKeyManager keyManager() {
+    return keys;
+  }
+
+  @Override
+  public Key engineGetKey(String alias, char[] password) {
+    return keys == null ? null : keys.getPrivateKey(alias);
+  }
+
+  @Override
+  public Certificate[] engineGetCertificateChain(String alias) {
+    return keys == null ? null : keys.getCertificateChain(alias);
+  }
+
+  @Override
+  public Certificate engineGetCertificate(String alias) {
+    Certificate[] chain = engineGetCertificateChain(alias);
+    return chain == null ? null : chain[0];
+  }
+
+  @Override
+  public Date engineGetCreationDate(String alias) {
+    return engineContainsAlias(alias) ? new Date(loaded.getTime()) : null;
+  }
+
+  @Override
+  public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain) throws KeyStoreException {
+    throw readOnly();
+  }
+
+  @Override
+  public void engineSetKeyEntry(String alias, byte[] key, Certificate[] chain) throws KeyStoreException {
+    throw readOnly();
+  }
+
+  @Override
+  public void engineSetCertificateEntry(String alias, Certificate cert) throws KeyStoreException {
+    throw readOnly();
+  }
+
+  @Override
+  public void engineDeleteEntry(String alias) throws KeyStoreException {
+    throw readOnly();
+  }
+
+  private static KeyStoreException readOnly() {
+    return new KeyStoreException("the Keyhold key store is read-only: keys are managed in the HSM");
+  }
+
+  @Override
+  public Enumeration<String> engineAliases() {
+    return Collections.enumeration(keys == null ? java.util.List.of() : keys.aliases());
+  }
+
+  @Override
+  public boolean engineContainsAlias(String alias) {
+    return keys != null && keys.aliases().contains(alias);
+  }
+
+  @Override
+  public int engineSize() {
+    return keys == null ? 0 : keys.aliases().size();
+  }
+
+  @Override
+  public boolean engineIsKeyEntry(String alias) {
+    return engineContainsAlias(alias);
+  }
+
+  @Override
+  public boolean engineIsCertificateEntry(String alias) {
+    return false;
+  }
+
+  @Override
+  public String engineGetCertificateAlias(Certificate cert) {
+    if (keys == null) {
+      return null;
+    }
+    for (String a : keys.aliases()) {
+      if (keys.getCertificateChain(a)[0].equals(cert)) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void engineStore(OutputStream stream, char[] password) throws IOException {
+    throw new IOException("the Keyhold key store is read-only: keys are managed in the HSM");
+  }
+}

@@ -1,0 +1,92 @@
+package dev.keyhold.client.jsse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.jca.KeyholdPrivateKey;
+import dev.keyhold.client.jca.OfflineClients;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.Principal;
+import java.security.cert.X509Certificate;
+import javax.security.auth.x500.X500Principal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Alias selection by key type and issuers, on both sides, without a service. */
+class KeyholdKeyManagerTest {
+  @TempDir static Path dir;
+  static KeyholdClient offline;
+  static KeyholdKeyManager km;
+  static X509Certificate rsaCert;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    offline = OfflineClients.unreachable(dir);
+    KeyPair rsa = OfflineClients.rsa(2048);
+    KeyPair p256 = OfflineClients.ec("secp256r1");
+    KeyPair p384 = OfflineClients.ec("secp384r1");
+    rsaCert = OfflineClients.selfSigned(rsa, "CN=rsa");
+    km =
+        KeyholdKeyManager.builder(offline)
+            .key(OfflineClients.handle(offline, "rsa2048", rsa.getPublic(), null), rsaCert)
+            .key(OfflineClients.handle(offline, "ec-p256", p256.getPublic(), "secp256r1"), OfflineClients.selfSigned(p256, "CN=p256"))
+            .key(OfflineClients.handle(offline, "ec-p384", p384.getPublic(), "secp384r1"), OfflineClients.selfSigned(p384, "CN=p384"))
+            .build();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    offline.close();
+  }
+
+  @Test
+  void keyAlgorithm_jsseKeyTypes_mapped() {
+    assertThat(KeyholdKeyManager.keyAlgorithm("RSA")).isEqualTo("RSA");
+    assertThat(KeyholdKeyManager.keyAlgorithm("EC")).isEqualTo("EC");
+    assertThat(KeyholdKeyManager.keyAlgorithm("EC_EC")).isEqualTo("EC");
+    assertThat(KeyholdKeyManager.keyAlgorithm("EC_RSA")).isEqualTo("EC");
+    assertThat(KeyholdKeyManager.keyAlgorithm("RSASSA-PSS")).isNull();
+    assertThat(KeyholdKeyManager.keyAlgorithm("DSA")).isNull();
+    assertThat(KeyholdKeyManager.keyAlgorithm(null)).isNull();
+  }
+
+  @Test
+  void chooseServerAlias_byKeyType_firstInOrder() {
+    assertThat(km.chooseServerAlias("RSA", null, null)).isEqualTo("rsa2048");
+    assertThat(km.chooseServerAlias("EC", null, null)).isEqualTo("ec-p256");
+    assertThat(km.chooseServerAlias("RSASSA-PSS", null, null)).isNull();
+    assertThat(km.getServerAliases("EC", null)).containsExactly("ec-p256", "ec-p384");
+  }
+
+  @Test
+  void issuers_serverLenient_clientStrict() {
+    Principal[] p384Only = {new X500Principal("CN=p384")};
+    Principal[] unknown = {new X500Principal("CN=someone else")};
+    assertThat(km.chooseServerAlias("EC", p384Only, null)).isEqualTo("ec-p384");
+    assertThat(km.chooseServerAlias("EC", unknown, null)).isEqualTo("ec-p256");
+    assertThat(km.chooseClientAlias(new String[] {"EC"}, p384Only, null)).isEqualTo("ec-p384");
+    assertThat(km.chooseClientAlias(new String[] {"EC"}, unknown, null)).isNull();
+    assertThat(km.chooseClientAlias(new String[] {"RSASSA-PSS", "RSA"}, null, null)).isEqualTo("rsa2048");
+  }
+
+  @Test
+  void entries_keyAndChain_returned() {
+    assertThat(km.getPrivateKey("ec-p384")).isInstanceOf(KeyholdPrivateKey.class);
+    assertThat(km.getCertificateChain("rsa2048")).containsExactly(rsaCert);
+    assertThat(km.getPrivateKey("nope")).isNull();
+    assertThat(km.getCertificateChain(null)).isNull();
+    assertThat(km.aliases()).containsExactly("rsa2048", "ec-p256", "ec-p384");
+  }
+
+  @Test
+  void build_certificateOfAnotherKey_refused() throws Exception {
+    KeyPair other = OfflineClients.rsa(2048);
+    KeyholdPrivateKey handle = OfflineClients.handle(offline, "rsa2048", other.getPublic(), null);
+    assertThatThrownBy(() -> KeyholdKeyManager.builder(offline).key(handle, rsaCert).build()).isInstanceOf(GeneralSecurityException.class).hasMessageContaining("does not match");
+  }
+}
