@@ -20,10 +20,10 @@ public final class OperationMetrics {
 
   public void record(String operation, String outcome, long nanos) {
     counters
-        .computeIfAbsent(operation + '|' + outcome, k -> Counter.builder("keyhold.operations").tag("operation", operation).tag("outcome", outcome).register(registry))
+        .computeIfAbsent(operation + '|' + outcome, k -> Counter.builder("keyhold.operations").description("Keyhold API calls by operation and outcome").tag("operation", operation).tag("outcome", outcome).register(registry))
         .increment();
     if (nanos >= 0) {
-      timers.computeIfAbsent(operation, k -> Timer.builder("keyhold.operation").tag("operation", operation).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+      timers.computeIfAbsent(operation, k -> Timer.builder("keyhold.operation").description("Keyhold API call latency, from request to response").tag("operation", operation).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
   }
 
