@@ -1,0 +1,99 @@
+package dev.keyhold.bench;
+
+import dev.keyhold.bench.load.ProcessCpu;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Keyhold service started by the bench as a child JVM ({@code dev.keyhold.service.Main
+ * serve --config FILE}) from the bench's own classpath. A separate process, not an
+ * in-process server, so that the client's and the service's CPU are measured apart, GC
+ * and JIT of one do not pause the other, and the service runs as it does in production.
+ * Stopped with SIGTERM (its shutdown hook closes the server), then killed if it lingers.
+ */
+final class ChildService implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+
+  private ChildService(Process process, Path log) {
+    this.process = process;
+    this.log = log;
+  }
+
+  /** Starts the service and waits until its port accepts connections. */
+  static ChildService start(Path config, String host, int port, List<String> jvmArgs, Path log) throws IOException, InterruptedException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
+    cmd.addAll(jvmArgs);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.keyhold.service.Main");
+    cmd.add("serve");
+    cmd.add("--config");
+    cmd.add(config.toString());
+    Files.createDirectories(log.toAbsolutePath().getParent());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ChildService child = new ChildService(p, log);
+    Runtime.getRuntime().addShutdownHook(new Thread(child::close, "bench-stop-service"));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IOException("the Keyhold service exited with " + p.exitValue() + " during start-up; its log " + log + " ends with:\n" + tail(log));
+      }
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(host, port), 200);
+        return child;
+      } catch (IOException notYet) {
+        TimeUnit.MILLISECONDS.sleep(200);
+      }
+    }
+    child.close();
+    throw new IOException("the Keyhold service did not listen on " + host + ":" + port + " within 60 s; see " + log);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  ProcessCpu cpu() {
+    return ProcessCpu.of(process.pid());
+  }
+
+  Path log() {
+    return log;
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      return "(unreadable)";
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package dev.keyhold.bench.load;
+
+import dev.keyhold.bench.report.LatencySummary;
+import dev.keyhold.bench.report.StepResult;
+import dev.keyhold.bench.report.StepResult.CpuUsage;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Runs one closed-loop load step: exactly {@code concurrency} operations in flight for a
+ * warm-up and then a measured window, after which no new operation starts and the ones in
+ * flight are drained before anything is read. Only operations that complete inside the
+ * measured window count, and each one is counted in the same place as its latency is
+ * recorded, so the step's operation count always equals its histogram's count.
+ *
+ * <p>Two drivers: {@link #runAsync} keeps {@code concurrency} asynchronous calls in flight
+ * from gRPC's own threads (no thread per request); {@link #runBlocking} uses
+ * {@code concurrency} threads for blocking APIs such as SunPKCS11, which is how a user of
+ * those APIs gets parallelism. The loop is bounded by time and stops itself.
+ */
+public final class LoadRunner {
+  /** An asynchronous operation; {@code start} must not block. */
+  @FunctionalInterface
+  public interface AsyncOperation {
+    CompletableFuture<?> start();
+  }
+
+  /** A blocking operation, run on one of the step's threads. */
+  @FunctionalInterface
+  public interface BlockingOperation {
+    void run() throws Exception;
+  }
+
+  /** Receives a progress snapshot about twice a second. */
+  @FunctionalInterface
+  public interface Progress {
+    void update(String label, boolean warmingUp, double elapsedSeconds, double totalSeconds, long completed, long errors);
+
+    Progress NONE = (l, w, e, t, c, x) -> {};
+  }
+
+  /** Latencies above a minute are clamped: such a call has failed by any useful measure. */
+  static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
+  private static final long DRAIN_SECONDS = 30;
+
+  private final Duration warmup;
+  private final Duration firstWarmup;
+  private final java.util.Set<String> warmedUp = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Duration duration;
+  private final ProcessCpu service;
+  private final Progress progress;
+
+  /**
+   * @param service the Keyhold service process for CPU and RSS, or null; ignored when it is this process
+   */
+  public LoadRunner(Duration warmup, Duration duration, ProcessCpu service, Progress progress) {
+    this(warmup, warmup, duration, service, progress);
+  }
+
+  /**
+   * @param firstWarmup warm-up of the first step of each label: JIT compilation of a fresh JVM
+   *     (the service's included) and connection set-up take far longer than a step's warm-up
+   */
+  public LoadRunner(Duration warmup, Duration firstWarmup, Duration duration, ProcessCpu service, Progress progress) {
+    if (duration.isZero() || duration.isNegative() || warmup.isNegative()) {
+      throw new IllegalArgumentException("duration must be positive and warm-up not negative");
+    }
+    this.warmup = warmup;
+    this.firstWarmup = firstWarmup.compareTo(warmup) < 0 ? warmup : firstWarmup;
+    this.duration = duration;
+    this.service = service == null || service.isSelf() ? null : service;
+    this.progress = progress == null ? Progress.NONE : progress;
+  }
+
+  /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
+  public StepResult runAsync(String label, int concurrency, AsyncOperation op) throws InterruptedException {
+    Step step = new Step();
+    CountDownLatch chainsDone = new CountDownLatch(concurrency);
+    for (int i = 0; i < concurrency; i++) {
+      new Chain(step, op, chainsDone).next();
+    }
+    return measure(label, concurrency, step, () -> chainsDone.await(DRAIN_SECONDS, TimeUnit.SECONDS));
+  }
+
+  /** Runs {@code op} in a loop on each of {@code concurrency} threads. */
+  public StepResult runBlocking(String label, int concurrency, BlockingOperation op) throws InterruptedException {
+    Step step = new Step();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < concurrency; i++) {
+      Thread t = new Thread(() -> {
+        while (step.phase != Step.STOP) {
+          long start = System.nanoTime();
+          Throwable error = null;
+          try {
+            op.run();
+          } catch (Exception | Error e) {
+            error = e;
+          }
+          step.complete(start, error);
+        }
+      }, "bench-" + label + "-" + i);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    return measure(label, concurrency, step, () -> {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
+      for (Thread t : threads) {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        if (t.isAlive()) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+
+  @FunctionalInterface
+  private interface Drain {
+    boolean await() throws InterruptedException;
+  }
+
+  private StepResult measure(String label, int concurrency, Step step, Drain drain) throws InterruptedException {
+    ProcessCpu self = ProcessCpu.self();
+    waitReporting(label, true, warmedUp.add(label) ? firstWarmup : warmup, step);
+    step.recorder.reset();
+    OptionalLong clientCpu0 = self.cpuNanos();
+    OptionalLong serviceCpu0 = service == null ? OptionalLong.empty() : service.cpuNanos();
+    Long rssStart = service == null ? null : boxed(service.rssBytes());
+    long t0 = System.nanoTime();
+    step.phase = Step.MEASURE;
+    waitReporting(label, false, duration, step);
+    step.phase = Step.STOP;
+    long t1 = System.nanoTime();
+    OptionalLong clientCpu1 = self.cpuNanos();
+    OptionalLong serviceCpu1 = service == null ? OptionalLong.empty() : service.cpuNanos();
+    Long rss = service == null ? null : boxed(service.rssBytes());
+    if (!drain.await()) {
+      // Not fatal: those operations did not count, but the reader should know.
+      step.errors.computeIfAbsent("UNFINISHED_AT_STOP", k -> new LongAdder()).increment();
+    }
+    Histogram h = step.recorder.getIntervalHistogram();
+    long ops = step.measuredOk.sum();
+    double seconds = (t1 - t0) / 1e9;
+    Map<String, Long> errors = new TreeMap<>();
+    step.errors.forEach((k, v) -> errors.put(k, v.sum()));
+    return new StepResult(
+        concurrency,
+        Math.round(seconds * 1000) / 1000.0,
+        ops,
+        Math.round(ops / seconds * 10) / 10.0,
+        LatencySummary.ofNanos(h),
+        errors,
+        cpu(clientCpu0, clientCpu1, seconds, ops),
+        cpu(serviceCpu0, serviceCpu1, seconds, ops),
+        rssStart,
+        rss,
+        encode(h));
+  }
+
+  private void waitReporting(String label, boolean warmingUp, Duration length, Step step) throws InterruptedException {
+    long start = System.nanoTime();
+    long end = start + length.toNanos();
+    for (long now = start; now < end; now = System.nanoTime()) {
+      TimeUnit.NANOSECONDS.sleep(Math.min(end - now, TimeUnit.MILLISECONDS.toNanos(500)));
+      long errors = step.errors.values().stream().mapToLong(LongAdder::sum).sum();
+      progress.update(label, warmingUp, (System.nanoTime() - start) / 1e9, length.toNanos() / 1e9, step.completed.sum(), errors);
+    }
+  }
+
+  private static CpuUsage cpu(OptionalLong before, OptionalLong after, double seconds, long ops) {
+    if (before.isEmpty() || after.isEmpty()) {
+      return null;
+    }
+    return CpuUsage.of(after.getAsLong() - before.getAsLong(), seconds, ops);
+  }
+
+  private static Long boxed(OptionalLong v) {
+    return v.isPresent() ? v.getAsLong() : null;
+  }
+
+  /** HdrHistogram's own compressed encoding, Base64: any HdrHistogram tool can decode it. */
+  static String encode(Histogram h) {
+    if (h.getTotalCount() == 0) {
+      return null;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int n = h.encodeIntoCompressedByteBuffer(buf);
+    byte[] bytes = new byte[n];
+    buf.flip();
+    buf.get(bytes);
+    return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  /** The shared state of one step. */
+  static final class Step {
+    static final int WARMUP = 0;
+    static final int MEASURE = 1;
+    static final int STOP = 2;
+
+    volatile int phase = WARMUP;
+    final Recorder recorder = new Recorder(HIGHEST_NANOS, 3);
+    final LongAdder measuredOk = new LongAdder();
+    final LongAdder completed = new LongAdder();
+    final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+
+    void complete(long startNanos, Throwable error) {
+      long latency = System.nanoTime() - startNanos;
+      completed.increment();
+      if (phase != MEASURE) {
+        return;
+      }
+      if (error == null) {
+        recorder.recordValue(Math.min(Math.max(latency, 0), HIGHEST_NANOS));
+        measuredOk.increment();
+      } else {
+        errors.computeIfAbsent(Outcome.of(error), k -> new LongAdder()).increment();
+      }
+    }
+  }
+
+  /**
+   * One in-flight slot: starts an operation, and on its completion the next one. A future
+   * that is already complete when returned is handled in the loop rather than by
+   * recursion, so a fast-failing target cannot overflow the stack.
+   */
+  private static final class Chain {
+    private final Step step;
+    private final AsyncOperation op;
+    private final CountDownLatch done;
+
+    Chain(Step step, AsyncOperation op, CountDownLatch done) {
+      this.step = step;
+      this.op = op;
+      this.done = done;
+    }
+
+    void next() {
+      while (step.phase != Step.STOP) {
+        long start = System.nanoTime();
+        CompletableFuture<?> f;
+        try {
+          f = op.start();
+        } catch (RuntimeException e) {
+          step.complete(start, e);
+          continue;
+        }
+        if (f.isDone()) {
+          step.complete(start, failure(f));
+          continue;
+        }
+        f.whenComplete((r, e) -> {
+          step.complete(start, e);
+          next();
+        });
+        return;
+      }
+      done.countDown();
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+      try {
+        f.join();
+        return null;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    }
+  }
+}
