@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  * Stopped with SIGTERM (its shutdown hook closes the server), then killed if it lingers.
  */
 final class ChildService implements AutoCloseable {
+  /** Keep in step with SERVICE_JVM_OPTS in ./keyhold. */
+  static final String SERVICE_HEAP = "-Xms64m -Xmx160m -XX:+UseG1GC -XX:MaxGCPauseMillis=10";
+
   private final Process process;
   private final Path log;
 
@@ -32,6 +35,9 @@ final class ChildService implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
+    // The heap the ./keyhold launcher gives the service, so RSS is measured as deployed;
+    // --service-jvm-arg values come later and win.
+    cmd.addAll(List.of(SERVICE_HEAP.split(" ")));
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

@@ -92,6 +92,7 @@ public enum SignatureScheme {
   private final Hash hash;
   private final Padding padding;
   private final String curve;
+  private final String ianaName;
 
   SignatureScheme(int codePoint, KeyType keyType, Hash hash, Padding padding, String curve) {
     this.codePoint = codePoint;
@@ -99,6 +100,7 @@ public enum SignatureScheme {
     this.hash = hash;
     this.padding = padding;
     this.curve = curve;
+    this.ianaName = name().toLowerCase(java.util.Locale.ROOT);
   }
 
   /** Looks up a scheme by its TLS code point; empty for unknown or unsupported schemes. */
@@ -118,7 +120,7 @@ public enum SignatureScheme {
 
   /** The IANA name, e.g. "rsa_pss_rsae_sha256". */
   public String ianaName() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return ianaName;
   }
 
   public KeyType keyType() {

@@ -74,7 +74,7 @@ public final class KeyholdServer implements AutoCloseable {
     AuditLog audit = AuditLog.open(config.audit());
     HsmExecutor executor = new HsmExecutor(config.hsm().sessions(), config.hsm().queue());
     KeyServiceImpl api =
-        new KeyServiceImpl(keystore, new Policy(config.policy()), executor, new PremasterDecryptors(config.hsm().decryptMode()), audit, metrics);
+        new KeyServiceImpl(keystore, new Policy(config.policy()), executor, new PremasterDecryptors(config.hsm().decryptMode()), audit, metrics, config.hsm().verifySignatures());
     HealthStatusManager health = new HealthStatusManager();
 
     SslContext ssl =

@@ -36,6 +36,9 @@ import javax.net.ssl.SSLException;
  * channel with mTLS (TLS 1.3), round-robin over the target's addresses, a deadline on
  * every call and retries of UNAVAILABLE. Thread-safe; close it when done.
  *
+ * <p>Futures returned by the {@code *Async} methods complete on a gRPC transport thread;
+ * stages chained on them must not block.
+ *
  * <p>Security guarantees: sends only digests and ciphertexts; failures surface as
  * {@link KeyholdException} with the service's status and reason, never as padding errors.
  */
@@ -84,6 +87,9 @@ public final class KeyholdClient implements AutoCloseable {
             .sslContext(ssl)
             .defaultServiceConfig(serviceConfig)
             .enableRetry()
+            // Completions run on the transport thread, saving a thread hop per call: the
+            // callbacks here only complete futures. Do not block in stages chained on them.
+            .directExecutor()
             .keepAliveTime(30, TimeUnit.SECONDS)
             .maxInboundMessageSize(256 * 1024);
     if (config.authority() != null) {

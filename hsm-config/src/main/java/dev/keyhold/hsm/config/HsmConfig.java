@@ -16,6 +16,9 @@ import java.nio.file.Path;
  * @param decryptMode {@link DecryptMode#RAW} (CKM_RSA_X_509 and depadding in the service) or
  *     {@link DecryptMode#PKCS1} for HSMs that forbid raw RSA
  * @param profile the SunPKCS11 vendor profile: "softhsm2" or "generic"
+ * @param verifySignatures which signatures are verified with the public key before they are
+ *     returned: {@link VerifyMode#ALL} (default) or {@link VerifyMode#RSA} (RSA only: the
+ *     RSA-CRT fault check, without doubling the HSM work of every ECDSA signature)
  */
 public record HsmConfig(
     Path library,
@@ -25,7 +28,19 @@ public record HsmConfig(
     int sessions,
     int queue,
     DecryptMode decryptMode,
-    String profile) {
+    String profile,
+    VerifyMode verifySignatures) {
+
+  /** Which signatures are checked before they leave the service. */
+  public enum VerifyMode {
+    ALL,
+    RSA
+  }
+
+  /** As the canonical constructor, verifying every signature. */
+  public HsmConfig(Path library, String tokenLabel, Long slot, PinSource pin, int sessions, int queue, DecryptMode decryptMode, String profile) {
+    this(library, tokenLabel, slot, pin, sessions, queue, decryptMode, profile, VerifyMode.ALL);
+  }
 
   /** How DecryptPremaster uses the HSM. */
   public enum DecryptMode {
@@ -57,6 +72,9 @@ public record HsmConfig(
     }
     if (profile == null || profile.isBlank()) {
       profile = "softhsm2";
+    }
+    if (verifySignatures == null) {
+      verifySignatures = VerifyMode.ALL;
     }
   }
 

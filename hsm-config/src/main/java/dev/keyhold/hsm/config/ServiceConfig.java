@@ -76,7 +76,7 @@ public record ServiceConfig(
       }
       TlsConfig t = new TlsConfig(base.resolve(tls.certChain()), base.resolve(tls.privateKey()), base.resolve(tls.clientCa()));
       PinSource pin = hsm.pin().file() != null ? PinSource.ofFile(base.resolve(hsm.pin().file())) : hsm.pin();
-      HsmConfig h = new HsmConfig(base.resolve(hsm.library()), hsm.tokenLabel(), hsm.slot(), pin, hsm.sessions(), hsm.queue(), hsm.decryptMode(), hsm.profile());
+      HsmConfig h = new HsmConfig(base.resolve(hsm.library()), hsm.tokenLabel(), hsm.slot(), pin, hsm.sessions(), hsm.queue(), hsm.decryptMode(), hsm.profile(), hsm.verifySignatures());
       Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
       return new ServiceConfig(
           listen, t, h, policy, auditFile, metrics == null ? null : metrics.listen(),

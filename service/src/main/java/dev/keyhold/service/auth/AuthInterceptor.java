@@ -63,10 +63,24 @@ public final class AuthInterceptor implements ServerInterceptor {
     return Contexts.interceptCall(ctx, withHeader, headers, next);
   }
 
+  private static final String SESSION_KEY = "dev.keyhold.identity";
+
+  /** The caller's identity, derived once per TLS session and cached on it (parsing and hashing the certificate is not free). */
   static ClientIdentity identity(SSLSession session) {
     if (session == null) {
       return null;
     }
+    if (session.getValue(SESSION_KEY) instanceof ClientIdentity cached) {
+      return cached;
+    }
+    ClientIdentity fresh = deriveIdentity(session);
+    if (fresh != null) {
+      session.putValue(SESSION_KEY, fresh);
+    }
+    return fresh;
+  }
+
+  private static ClientIdentity deriveIdentity(SSLSession session) {
     try {
       Certificate[] peer = session.getPeerCertificates();
       if (peer.length == 0 || !(peer[0] instanceof X509Certificate leaf)) {

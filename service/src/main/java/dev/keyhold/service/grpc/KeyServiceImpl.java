@@ -1,6 +1,7 @@
 package dev.keyhold.service.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.keyhold.hsm.config.HsmConfig;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
 import dev.keyhold.proto.v1.DecryptPremasterResponse;
@@ -58,8 +59,16 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final PremasterDecryptors decryptors;
   private final AuditLog audit;
   private final OperationMetrics metrics;
+  private final boolean verifyEcdsa;
 
   public KeyServiceImpl(Keystore keystore, Policy policy, HsmExecutor executor, PremasterDecryptors decryptors, AuditLog audit, OperationMetrics metrics) {
+    this(keystore, policy, executor, decryptors, audit, metrics, HsmConfig.VerifyMode.ALL);
+  }
+
+  /** With {@link HsmConfig.VerifyMode#RSA}, ECDSA signatures skip the public-key check; RSA ones never do. */
+  public KeyServiceImpl(
+      Keystore keystore, Policy policy, HsmExecutor executor, PremasterDecryptors decryptors, AuditLog audit, OperationMetrics metrics, HsmConfig.VerifyMode verify) {
+    this.verifyEcdsa = verify == HsmConfig.VerifyMode.ALL;
     this.keystore = keystore;
     this.policy = policy;
     this.executor = executor;
@@ -102,7 +111,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       }
       byte[] digest = req.getDigest().toByteArray();
       execute("sign", keyName, schemeName, start, obs,
-          () -> SignResponse.newBuilder().setSignature(ByteString.copyFrom(Signer.sign(key, scheme, digest))).build());
+          () -> SignResponse.newBuilder()
+              .setSignature(ByteString.copyFrom(Signer.sign(key, scheme, digest, verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA)))
+              .build());
     } catch (KeyholdStatusException e) {
       fail("sign", keyName, schemeName, start, obs, e);
     }
@@ -286,7 +297,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   }
 
   private static String schemeName(int code) {
-    return SignatureScheme.fromCodePoint(code).map(SignatureScheme::ianaName).orElse("0x" + hex4(code));
+    return SignatureScheme.fromCodePoint(code).map(SignatureScheme::ianaName).orElseGet(() -> "0x" + hex4(code));
   }
 
   private static String hex4(int v) {

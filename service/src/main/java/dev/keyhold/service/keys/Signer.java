@@ -30,6 +30,16 @@ import org.bouncycastle.crypto.signers.PSSSigner;
 public final class Signer {
   private Signer() {}
 
+  // Reused per thread: Signature.getInstance searches every installed provider each time.
+  private static final ThreadLocal<Signature> RSA_VERIFIER =
+      ThreadLocal.withInitial(() -> {
+        try {
+          return Signature.getInstance("NONEwithRSA");
+        } catch (GeneralSecurityException e) {
+          throw new IllegalStateException("the JDK has no NONEwithRSA", e);
+        }
+      });
+
   /** Thrown when the HSM's signature does not verify. */
   public static final class SignatureFaultException extends GeneralSecurityException {
     private static final long serialVersionUID = 1L;
@@ -39,9 +49,15 @@ public final class Signer {
     }
   }
 
+  /** Signs and verifies the signature before returning it. */
   public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+    return sign(key, scheme, digest, true);
+  }
+
+  /** Signs; verifies the signature first when {@code verify} is set. */
+  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest, boolean verify) throws GeneralSecurityException {
     byte[] sig = scheme.padding() == SignatureScheme.Padding.PSS ? signPss(key, scheme, digest) : key.signDigest(scheme, digest);
-    if (!key.verifyDigest(scheme, digest, sig)) {
+    if (verify && !key.verifyDigest(scheme, digest, sig)) {
       throw new SignatureFaultException("the HSM's " + scheme.ianaName() + " signature with key '" + key.description().name() + "' does not verify");
     }
     return sig;
@@ -51,7 +67,7 @@ public final class Signer {
   public static boolean verify(KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig) throws GeneralSecurityException {
     switch (scheme.padding()) {
       case PKCS1 -> {
-        Signature v = Signature.getInstance("NONEwithRSA");
+        Signature v = RSA_VERIFIER.get();
         v.initVerify(key.publicKey());
         v.update(scheme.hash().digestInfo(digest));
         return verifyQuietly(v, sig);

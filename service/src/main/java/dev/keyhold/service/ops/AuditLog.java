@@ -1,12 +1,13 @@
 package dev.keyhold.service.ops;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +17,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.ArrayList;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,23 +39,28 @@ public final class AuditLog implements Closeable {
   public record Event(
       Instant time, String client, String requestId, String key, String operation, String scheme, String outcome, long latencyMicros) {}
 
+  private static final Event POISON = new Event(Instant.EPOCH, "", "", "", "", null, "", 0);
+  private static final JsonFactory FACTORY = new JsonFactory();
+
   private final BufferedWriter out;
-  private final ScheduledExecutorService flusher;
+  private final ArrayBlockingQueue<Event> queue = new ArrayBlockingQueue<>(1 << 16);
+  private final Thread writer;
+  private final MessageDigest sha256;
+  private volatile long written;
+  private final java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
   private String previous;
 
   private AuditLog(BufferedWriter out, String previous) {
     this.out = out;
     this.previous = previous;
-    if (out != null) {
-      this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keyhold-audit-flush");
-        t.setDaemon(true);
-        return t;
-      });
-      flusher.scheduleWithFixedDelay(this::flush, 200, 200, TimeUnit.MILLISECONDS);
-    } else {
-      this.flusher = null;
+    try {
+      this.sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
+    this.writer = new Thread(this::writeLoop, "keyhold-audit");
+    writer.setDaemon(true);
+    writer.start();
   }
 
   /** Appends to {@code file} (created if missing), or logs to "keyhold.audit" when null. */
@@ -65,52 +71,116 @@ public final class AuditLog implements Closeable {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    String last = GENESIS;
-    if (Files.exists(file)) {
-      List<String> lines = Files.readAllLines(file);
-      for (int i = lines.size() - 1; i >= 0; i--) {
-        if (!lines.get(i).isBlank()) {
-          last = JSON.readTree(lines.get(i)).path("hash").asText(GENESIS);
-          break;
-        }
-      }
-    }
+    String last = Files.exists(file) ? lastHash(file) : GENESIS;
     BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     return new AuditLog(w, last);
   }
 
-  public void record(Event e) {
-    ObjectNode n = JSON.createObjectNode();
-    n.put("time", e.time().toString());
-    n.put("client", e.client());
-    n.put("request", e.requestId());
-    n.put("key", e.key());
-    n.put("op", e.operation());
-    if (e.scheme() != null) {
-      n.put("scheme", e.scheme());
-    }
-    n.put("outcome", e.outcome());
-    n.put("latency_us", e.latencyMicros());
-    synchronized (this) {
-      n.put("prev", previous);
-      String hash = chainHash(previous, n.toString());
-      n.put("hash", hash);
-      previous = hash;
-      String line = n.toString();
-      if (out == null) {
-        log.info(line);
-      } else {
-        try {
-          out.write(line);
-          out.write('\n');
-        } catch (IOException ex) {
-          throw new UncheckedIOException("audit log write failed", ex);
+  /** The hash of the file's last line, read from its tail: audit logs grow to gigabytes. */
+  private static String lastHash(Path file) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      int window = (int) Math.min(size, 64 * 1024);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(window);
+      while (buf.hasRemaining() && ch.read(buf, size - window + buf.position()) > 0) {
+        // read the whole tail window
+      }
+      String tail = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+      String[] lines = tail.split("\n");
+      for (int i = lines.length - 1; i >= 0; i--) {
+        if (!lines[i].isBlank()) {
+          return JSON.readTree(lines[i]).path("hash").asText(GENESIS);
         }
+      }
+      return GENESIS;
+    }
+  }
+
+  /**
+   * Hands the event to the audit writer thread; the caller (an HSM thread) does no
+   * formatting, hashing or I/O. When the writer falls 65,536 lines behind, callers wait:
+   * an operation is never left unaudited.
+   */
+  public void record(Event e) {
+    accepted.incrementAndGet();
+    if (!queue.offer(e)) {
+      try {
+        queue.put(e);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the audit log", ie);
       }
     }
   }
 
-  public synchronized void flush() {
+  private void writeLoop() {
+    List<Event> batch = new ArrayList<>(1024);
+    StringBuilderWriter buf = new StringBuilderWriter();
+    while (true) {
+      // Poll on a timer rather than waiting on the queue: a waiting consumer makes every
+      // record() pay a futex wake-up, which at ECDSA rates costs more than the line itself.
+      Event first = queue.poll();
+      if (first == null) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        continue;
+      }
+      batch.add(first);
+      queue.drainTo(batch, 1023);
+      boolean stop = false;
+      for (Event e : batch) {
+        if (e == POISON) {
+          stop = true;
+          continue;
+        }
+        writeLine(e, buf);
+      }
+      batch.clear();
+      if (queue.isEmpty() || stop) {
+        flushQuietly();
+      }
+      if (stop) {
+        return;
+      }
+    }
+  }
+
+  private void writeLine(Event e, StringBuilderWriter buf) {
+    try {
+      buf.sb.setLength(0);
+      try (JsonGenerator g = FACTORY.createGenerator(buf)) {
+        g.writeStartObject();
+        g.writeStringField("time", e.time().toString());
+        g.writeStringField("client", e.client());
+        g.writeStringField("request", e.requestId());
+        g.writeStringField("key", e.key());
+        g.writeStringField("op", e.operation());
+        if (e.scheme() != null) {
+          g.writeStringField("scheme", e.scheme());
+        }
+        g.writeStringField("outcome", e.outcome());
+        g.writeNumberField("latency_us", e.latencyMicros());
+        g.writeStringField("prev", previous);
+        g.writeEndObject();
+      }
+      // The hash covers the line without its own hash field, exactly as verify() rebuilds it.
+      String content = buf.sb.toString();
+      String hash = chainHash(sha256, previous, content);
+      previous = hash;
+      String line = content.substring(0, content.length() - 1) + ",\"hash\":\"" + hash + "\"}";
+      if (out == null) {
+        log.info(line);
+      } else {
+        out.write(line);
+        out.write('\n');
+      }
+    } catch (IOException ex) {
+      log.error("audit log write failed: {}", ex.getMessage());
+    } finally {
+      written++;
+    }
+  }
+
+  private void flushQuietly() {
     if (out != null) {
       try {
         out.flush();
@@ -120,16 +190,55 @@ public final class AuditLog implements Closeable {
     }
   }
 
-  @Override
-  public void close() throws IOException {
-    if (flusher != null) {
-      flusher.shutdownNow();
-    }
-    synchronized (this) {
-      if (out != null) {
-        out.close();
+  /** Waits until every event recorded so far is written and flushed (at most 10 s). */
+  public void flush() {
+    long target = accepted.get();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (written < target && writer.isAlive() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (writer.isAlive()) {
+      try {
+        queue.put(POISON);
+        writer.join(TimeUnit.SECONDS.toMillis(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (out != null) {
+      out.close();
+    }
+  }
+
+  /** A Writer over a reusable StringBuilder, for the generator. */
+  private static final class StringBuilderWriter extends java.io.Writer {
+    final StringBuilder sb = new StringBuilder(512);
+
+    @Override
+    public void write(char[] cbuf, int off, int len) {
+      sb.append(cbuf, off, len);
+    }
+
+    @Override
+    public void write(String str, int off, int len) {
+      sb.append(str, off, off + len);
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
   }
 
   /**
@@ -139,7 +248,8 @@ public final class AuditLog implements Closeable {
   public static long verify(Path file) throws IOException {
     String prev = null;
     long lineNo = 0;
-    for (String line : Files.readAllLines(file)) {
+    try (java.io.BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    for (String line = in.readLine(); line != null; line = in.readLine()) {
       lineNo++;
       if (line.isBlank()) {
         continue;
@@ -153,22 +263,28 @@ public final class AuditLog implements Closeable {
       }
       ObjectNode content = ((ObjectNode) node).deepCopy();
       content.remove("hash");
-      if (!chainHash(claimedPrev, content.toString()).equals(hash)) {
+      if (!chainHash(newSha256(), claimedPrev, content.toString()).equals(hash)) {
         return lineNo;
       }
       prev = hash;
     }
+    }
     return -1;
   }
 
-  private static String chainHash(String previous, String content) {
+  private static String chainHash(MessageDigest md, String previous, String content) {
+    md.reset();
+    md.update(previous.getBytes(StandardCharsets.US_ASCII));
+    md.update(content.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(md.digest());
+  }
+
+  private static MessageDigest newSha256() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(previous.getBytes(StandardCharsets.US_ASCII));
-      md.update(content.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(md.digest());
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
+
 }

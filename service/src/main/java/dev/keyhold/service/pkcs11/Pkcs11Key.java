@@ -30,6 +30,14 @@ public final class Pkcs11Key implements HsmKey {
   private volatile PublicKey tokenPublicKey;
   private volatile boolean nativeVerifyUnavailable;
 
+  // One JCA object per HSM thread and use, reused across calls: getInstance's provider lookup
+  // and reflective construction cost more than a P-256 signature. Each call initializes the
+  // object and finishes it, so no PKCS#11 session stays held between calls.
+  private final ThreadLocal<Signature> rsaSigner = ThreadLocal.withInitial(() -> signature("NONEwithRSA"));
+  private final ThreadLocal<Signature> ecSigner = ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
+  private final ThreadLocal<Signature> ecVerifier = ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
+  private final ThreadLocal<Cipher> rawCipher = ThreadLocal.withInitial(() -> cipher("RSA/ECB/NoPadding"));
+
   Pkcs11Key(KeyDescription description, PrivateKey privateKey, Provider provider) {
     this.description = description;
     this.privateKey = privateKey;
@@ -55,7 +63,7 @@ public final class Pkcs11Key implements HsmKey {
       return false; // RSA: software verification below
     }
     try {
-      Signature v = Signature.getInstance("NONEwithECDSA", provider);
+      Signature v = ecVerifier.get();
       v.initVerify(tokenPublicKey());
       v.update(digest);
       return v.verify(signature);
@@ -64,6 +72,22 @@ public final class Pkcs11Key implements HsmKey {
     } catch (GeneralSecurityException | java.security.ProviderException e) {
       nativeVerifyUnavailable = true; // the token cannot verify with this key: use software from now on
       return false;
+    }
+  }
+
+  private Signature signature(String algorithm) {
+    try {
+      return Signature.getInstance(algorithm, provider);
+    } catch (GeneralSecurityException e) {
+      throw new java.security.ProviderException(provider.getName() + " has no " + algorithm, e);
+    }
+  }
+
+  private Cipher cipher(String transformation) {
+    try {
+      return Cipher.getInstance(transformation, provider);
+    } catch (GeneralSecurityException e) {
+      throw new java.security.ProviderException(provider.getName() + " has no " + transformation, e);
     }
   }
 
@@ -87,11 +111,11 @@ public final class Pkcs11Key implements HsmKey {
     byte[] input;
     switch (scheme.padding()) {
       case PKCS1 -> {
-        sig = Signature.getInstance("NONEwithRSA", provider);
+        sig = rsaSigner.get();
         input = scheme.hash().digestInfo(digest);
       }
       case ECDSA -> {
-        sig = Signature.getInstance("NONEwithECDSA", provider);
+        sig = ecSigner.get();
         input = digest;
       }
       default -> throw new GeneralSecurityException(scheme.ianaName() + " is signed through raw RSA, not signDigest");
@@ -103,7 +127,7 @@ public final class Pkcs11Key implements HsmKey {
 
   @Override
   public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
-    Cipher c = Cipher.getInstance("RSA/ECB/NoPadding", provider);
+    Cipher c = rawCipher.get();
     c.init(Cipher.DECRYPT_MODE, privateKey);
     return c.doFinal(input);
   }
