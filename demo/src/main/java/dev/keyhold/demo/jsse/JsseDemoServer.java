@@ -222,6 +222,8 @@ public final class JsseDemoServer implements AutoCloseable {
     try (socket) {
       // A peer that stalls must not hold a worker forever.
       socket.setSoTimeout(10_000);
+      // Handshake flights and the response are small writes; do not let Nagle hold them back.
+      socket.setTcpNoDelay(true);
       try {
         socket.startHandshake();
       } catch (IOException e) {
