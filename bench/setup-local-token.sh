@@ -45,6 +45,8 @@ policy:
     operations: [sign, decrypt_premaster]
 YAML
 fi
+# The same service with hsm.verifySignatures: rsa (RSA-CRT check kept, ECDSA not re-verified).
+sed 's/^  sessions: \([0-9]*\)$/  sessions: \1\n  verifySignatures: rsa/' "$dir/keyhold.yaml" > "$dir/keyhold-rsaverify.yaml"
 java -cp "$jar" dev.keyhold.service.Main pki init --dir "$dir/pki" --client bench >/dev/null
 java --add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED -cp "$jar" dev.keyhold.service.Main keys ensure --config "$dir/keyhold.yaml" \
   --key rsa2048=rsa:2048 --key ec-p256=ec:secp256r1 2>&1 | grep -v ' INFO ' || true
