@@ -1,7 +1,6 @@
 package dev.keyhold.demo.netty;
 
 import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
 import dev.keyhold.client.netty.KeyholdServerTls;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;
@@ -9,16 +8,16 @@ import io.netty.handler.ssl.ClientAuth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import dev.keyhold.demo.KeyholdOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,38 +43,20 @@ import picocli.CommandLine.Option;
 public final class NettyDemoMain implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(NettyDemoMain.class);
 
-  @Option(names = "--keyhold-target", required = true, description = "Keyhold service, host:port (or dns:///name:port).")
-  String target;
+  @Mixin KeyholdOptions keyhold = new KeyholdOptions();
 
-  @Option(names = "--ca", required = true, description = "PEM: CA that signed the Keyhold service's certificate.")
-  Path ca;
 
-  @Option(names = "--cert", required = true, description = "PEM: this server's client certificate for mTLS to Keyhold.")
-  Path cert;
 
-  @Option(names = "--key", required = true, description = "PEM (PKCS#8): the key of --cert (channel only).")
-  Path key;
 
-  @Option(names = "--authority", description = "Name the Keyhold service certificate carries, if not the target host.")
-  String authority;
 
-  @Option(names = "--deadline", defaultValue = "2s", description = "Deadline of each Keyhold call, e.g. 2s, 500ms (default: ${DEFAULT-VALUE}).")
-  String deadline;
 
-  @Option(names = "--key-name", description = "Keyhold key to serve (repeatable, preference order; chosen per client). Default: rsa2048.")
-  List<String> keyNames = new ArrayList<>();
 
-  @Option(names = "--chain", description = "NAME=PEM: certificate chain for key NAME from a file instead of the service (repeatable).")
-  Map<String, Path> chains = new LinkedHashMap<>();
+
 
   @Option(names = "--listen", defaultValue = "127.0.0.1:9443", description = "host:port to listen on (default: ${DEFAULT-VALUE}).")
   String listen;
 
-  @Option(names = "--client-auth", defaultValue = "none", description = "none, want or need (default: ${DEFAULT-VALUE}).")
-  String clientAuth;
 
-  @Option(names = "--client-ca", description = "PEM: CA certificates trusted for client certificates (with want/need).")
-  Path clientCa;
 
   @Option(names = "--event-loops", defaultValue = "1", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
   int eventLoops;
@@ -111,9 +92,10 @@ public final class NettyDemoMain implements Callable<Integer> {
 
   /** Connects to Keyhold, fetches the keys' chains and starts serving; returns once bound. */
   public Running start() throws Exception {
-    ClientAuth auth = parseClientAuth(clientAuth);
+    ClientAuth auth = parseClientAuth(keyhold.clientAuth());
+    Path clientCa = keyhold.clientCa();
     if (auth != ClientAuth.NONE && clientCa == null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--client-auth " + clientAuth + " needs --client-ca");
+      throw new CommandLine.ParameterException(new CommandLine(this), "--client-auth " + keyhold.clientAuth() + " needs --client-ca");
     }
     int colon = listen.lastIndexOf(':');
     if (colon < 0) {
@@ -121,18 +103,14 @@ public final class NettyDemoMain implements Callable<Integer> {
     }
     String host = listen.substring(0, colon);
     int port = Integer.parseInt(listen.substring(colon + 1));
-    List<String> names = keyNames.isEmpty() ? List.of("rsa2048") : keyNames;
+    List<String> names = keyhold.keyNames(List.of("rsa2048"));
 
-    KeyholdClientConfig.Builder cfg = KeyholdClientConfig.builder().target(target).trustedCa(ca).clientCertificate(cert, key).deadline(parseDuration(deadline));
-    if (authority != null) {
-      cfg.authority(authority);
-    }
-    KeyholdClient client = KeyholdClient.create(cfg.build());
+    KeyholdClient client = KeyholdClient.create(keyhold.clientConfig());
     KeyholdServerTls tls = null;
     try {
       List<OffloadedKey> keys = new ArrayList<>();
       for (String name : names) {
-        Path chain = chains.get(name);
+        Path chain = keyhold.chain(name);
         keys.add(chain == null ? OffloadedKey.fetch(client, name) : OffloadedKey.of(client.getKey(name), KeyholdSslContexts.readPemChain(chain)));
       }
       // One context per key, chosen per connection from the ClientHello (an RSA-only client gets
@@ -151,7 +129,7 @@ public final class NettyDemoMain implements Callable<Integer> {
               });
       KeyholdServerTls chooser = tls;
       NettyDemoServer.Handle server = NettyDemoServer.start(ch -> chooser.newHandler(), host, port, eventLoops);
-      LOG.info("serving keys {} from Keyhold at {}; try: curl -k https://{}:{}/", keys, target, host, server.port());
+      LOG.info("serving keys {} from Keyhold at {}; try: curl -k https://{}:{}/", keys, client.config().target(), host, server.port());
       return new Running(server, tls, client);
     } catch (Exception | Error e) {
       if (tls != null) {
@@ -173,19 +151,7 @@ public final class NettyDemoMain implements Callable<Integer> {
 
   /** "2s", "500ms", "1m" or an ISO-8601 duration ("PT2S"). */
   static Duration parseDuration(String s) {
-    String t = s.trim().toLowerCase(Locale.ROOT);
-    if (t.startsWith("p")) {
-      return Duration.parse(s.trim());
-    }
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-    }
-    if (t.endsWith("s")) {
-      return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
-    }
-    if (t.endsWith("m")) {
-      return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-    }
-    throw new IllegalArgumentException("--deadline must look like 2s, 500ms, 1m or PT2S, not '" + s + "'");
+    return KeyholdOptions.parseDuration(s);
   }
+
 }
