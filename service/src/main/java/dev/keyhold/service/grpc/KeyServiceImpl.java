@@ -154,9 +154,10 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     long start = System.nanoTime();
     try {
       HsmKey key = resolve(req.getKey(), null, "any operation");
-      obs.onNext(info(key, policy.allowed(identity(), key.description().name())));
-      obs.onCompleted();
+      KeyInfo info = info(key, policy.allowed(identity(), key.description().name()));
       done("get_key", key.description().name(), null, "ok", start);
+      obs.onNext(info);
+      obs.onCompleted();
     } catch (KeyholdStatusException e) {
       fail("get_key", auditName(req.getKey()), null, start, obs, e);
     }
@@ -192,9 +193,11 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
               throw Errors.of(Status.Code.CANCELLED, ErrorReason.DEADLINE, "the call was cancelled before the HSM was free");
             }
             T result = ctx.call(call::run);
+            // Counted and audited before the caller can see the answer, so that what a caller
+            // observed is always already in the metrics and the audit queue.
+            done(op, keyName, scheme, "ok", start);
             obs.onNext(result);
             obs.onCompleted();
-            done(op, keyName, scheme, "ok", start);
           } catch (KeyholdStatusException e) {
             fail(op, keyName, scheme, start, obs, e);
           } catch (Signer.SignatureFaultException e) {
@@ -268,12 +271,12 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   }
 
   private <T> void fail(String op, String keyName, String scheme, long start, StreamObserver<T> obs, KeyholdStatusException e) {
+    done(op, keyName, scheme, e.code().name().toLowerCase(Locale.ROOT), start);
     try {
       obs.onError(e.toStatus());
     } catch (RuntimeException alreadyClosed) {
       log.debug("call already closed: {}", alreadyClosed.getMessage());
     }
-    done(op, keyName, scheme, e.code().name().toLowerCase(Locale.ROOT), start);
   }
 
   private void done(String op, String keyName, String scheme, String outcome, long start) {
