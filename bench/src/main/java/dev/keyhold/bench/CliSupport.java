@@ -151,6 +151,27 @@ final class CliSupport {
   }
 
   /** Prints the table and writes the JSON and HTML reports. */
+  /** Prints each finished step as a table row (the header before the first), clearing the progress line. */
+  static dev.keyhold.bench.ops.OpsBench.StepListener stepPrinter(ConsoleProgress progress, PrintStream out, String unit) {
+    boolean[] headerShown = {false};
+    return (mode, step) -> {
+      progress.clear();
+      if (!headerShown[0]) {
+        headerShown[0] = true;
+        out.println(TextReport.streamRow(TextReport.header(unit)));
+      }
+      out.println(TextReport.streamRow(TextReport.stepRow(mode, step)));
+    };
+  }
+
+  /** Prints a bench message on stderr, clearing the progress line first. */
+  static java.util.function.Consumer<String> messagePrinter(ConsoleProgress progress) {
+    return msg -> {
+      progress.clear();
+      System.err.println(msg);
+    };
+  }
+
   static void publish(BenchReport report, OutputOptions o, String defaultName, PrintStream out) throws IOException {
     out.println();
     out.print(TextReport.render(report));

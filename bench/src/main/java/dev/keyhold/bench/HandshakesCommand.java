@@ -87,19 +87,8 @@ final class HandshakesCommand implements Callable<Integer> {
               ciphers == null ? null : ciphers.toArray(String[]::new),
               output.out.resolve("keys"), service.cpu(), service.description(), CliSupport.commandLine(BenchMain.args));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
-      boolean[] headerShown = {false};
       BenchReport report =
-          new HandshakeBench(settings, progress, (mode, step) -> {
-            progress.clear();
-            if (!headerShown[0]) {
-              headerShown[0] = true;
-              out.println(TextReport.streamRow(TextReport.header("hs")));
-            }
-            out.println(TextReport.streamRow(TextReport.stepRow(mode, step)));
-          }, msg -> {
-            progress.clear();
-            System.err.println(msg);
-          }).run();
+          new HandshakeBench(settings, progress, CliSupport.stepPrinter(progress, out, "hs"), CliSupport.messagePrinter(progress)).run();
       CliSupport.publish(report, output, "handshakes-" + keyName + (protocol == null ? "" : "-" + protocol), out);
       return 0;
     }

@@ -79,19 +79,8 @@ final class OpsCommand implements Callable<Integer> {
       OpsBench.Settings settings =
           new OpsBench.Settings(clientConfig, keyName, op, scheme, concurrency, warmup, firstWarmup, duration, selected, pkcs11, serviceCpu, serviceDescription, CliSupport.commandLine(BenchMain.args));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
-      boolean[] headerShown = {false};
       BenchReport report =
-          new OpsBench(settings, progress, (mode, step) -> {
-            progress.clear();
-            if (!headerShown[0]) {
-              headerShown[0] = true;
-              out.println(TextReport.streamRow(TextReport.header("ops")));
-            }
-            out.println(TextReport.streamRow(TextReport.stepRow(mode, step)));
-          }, msg -> {
-            progress.clear();
-            System.err.println(msg);
-          }).run();
+          new OpsBench(settings, progress, CliSupport.stepPrinter(progress, out, "ops"), CliSupport.messagePrinter(progress)).run();
       String name = "ops-" + keyName + "-" + (op == Workload.Operation.SIGN ? String.valueOf(report.settings().get("scheme")) : op.cliName());
       CliSupport.publish(report, output, name, out);
       return 0;

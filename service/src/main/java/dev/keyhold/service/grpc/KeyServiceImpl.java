@@ -1,5 +1,6 @@
 package dev.keyhold.service.grpc;
 
+import dev.keyhold.service.keys.HsmFailures;
 import com.google.protobuf.ByteString;
 import dev.keyhold.hsm.config.HsmConfig;
 import dev.keyhold.proto.SignatureScheme;
@@ -204,7 +205,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
             log.error("HSM fault: {}", e.getMessage());
             fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.INTERNAL, ErrorReason.SIGNATURE_FAULT, e.getMessage()));
           } catch (GeneralSecurityException | ProviderException e) {
-            String why = rootMessage(e);
+            String why = HsmFailures.rootMessage(e);
             log.warn("HSM operation {} on key '{}' failed: {}", op, keyName, why);
             fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE, "HSM operation failed: " + why));
           } catch (Exception e) {
@@ -307,11 +308,4 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     return String.format("%04x", v);
   }
 
-  static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-  }
 }

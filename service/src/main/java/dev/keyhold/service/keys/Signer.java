@@ -3,7 +3,6 @@ package dev.keyhold.service.keys;
 import dev.keyhold.proto.SignatureScheme;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
-import java.security.ProviderException;
 import java.security.Signature;
 import java.security.SignatureException;
 import java.security.interfaces.RSAPublicKey;
@@ -168,8 +167,6 @@ public final class Signer {
         return key.rawRsa(block);
       } catch (GeneralSecurityException e) {
         throw new HsmFailure(e);
-      } catch (ProviderException e) {
-        throw e;
       }
     }
   }

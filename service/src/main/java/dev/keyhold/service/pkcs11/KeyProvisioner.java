@@ -1,5 +1,6 @@
 package dev.keyhold.service.pkcs11;
 
+import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.hsm.config.ConfigException;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -91,7 +92,7 @@ public final class KeyProvisioner {
         log.info("created key '{}' ({}) inside the HSM", spec.name(), spec.algorithm());
       }
     } catch (GeneralSecurityException | OperatorCreationException e) {
-      throw new ConfigException("key generation on " + token.config().describeToken() + " failed: " + Pkcs11Token.rootMessage(e), e);
+      throw new ConfigException("key generation on " + token.config().describeToken() + " failed: " + HsmFailures.rootMessage(e), e);
     }
     return created;
   }

@@ -1,5 +1,6 @@
 package dev.keyhold.service.pkcs11;
 
+import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.hsm.config.ConfigException;
 import dev.keyhold.hsm.config.HsmConfig;
 import dev.keyhold.hsm.config.SunPkcs11Profile;
@@ -51,7 +52,7 @@ public final class Pkcs11Token {
     try {
       provider = Security.getProvider("SunPKCS11").configure("--" + SunPkcs11Profile.render(config, slot, "Keyhold-" + slot));
     } catch (RuntimeException e) {
-      throw new ConfigException("cannot start SunPKCS11 on " + config.describeToken() + " (slot " + slot + "): " + rootMessage(e), e);
+      throw new ConfigException("cannot start SunPKCS11 on " + config.describeToken() + " (slot " + slot + "): " + HsmFailures.rootMessage(e), e);
     }
     KeyStore ks;
     char[] pin = config.pin().read();
@@ -59,15 +60,15 @@ public final class Pkcs11Token {
       ks = KeyStore.getInstance("PKCS11", provider);
       ks.load(null, pin);
     } catch (IOException e) {
-      if (hasCause(e, FailedLoginException.class) || String.valueOf(rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
+      if (hasCause(e, FailedLoginException.class) || String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
         throw new ConfigException("HSM login failed on " + config.describeToken() + ": the PIN from " + config.pin() + " is wrong");
       }
-      if (String.valueOf(rootMessage(e)).contains("CKR_PIN_LOCKED")) {
+      if (String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_LOCKED")) {
         throw new ConfigException("HSM login failed on " + config.describeToken() + ": the user PIN is locked");
       }
-      throw new ConfigException("HSM login failed on " + config.describeToken() + ": " + rootMessage(e), e);
+      throw new ConfigException("HSM login failed on " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("cannot open the key store of " + config.describeToken() + ": " + rootMessage(e), e);
+      throw new ConfigException("cannot open the key store of " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
     } finally {
       Arrays.fill(pin, '\0');
     }
@@ -116,18 +117,10 @@ public final class Pkcs11Token {
         }
       }
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("cannot list the keys on " + config.describeToken() + ": " + rootMessage(e), e);
+      throw new ConfigException("cannot list the keys on " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
     }
     keys.sort((a, b) -> a.description().name().compareTo(b.description().name()));
     return keys;
-  }
-
-  static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
