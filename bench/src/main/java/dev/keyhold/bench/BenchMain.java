@@ -1,7 +1,7 @@
 package dev.keyhold.bench;
 
 import dev.keyhold.bench.ops.KeyholdTarget.TargetException;
-import dev.keyhold.hsm.config.ConfigException;
+import dev.keyhold.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -4,7 +4,7 @@ import dev.keyhold.bench.handshake.HandshakeBench;
 import dev.keyhold.bench.ops.Baselines;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.TextReport;
-import dev.keyhold.hsm.config.ServiceConfig;
+import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import java.io.PrintStream;
 import java.time.Duration;

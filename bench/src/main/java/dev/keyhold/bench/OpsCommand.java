@@ -6,7 +6,7 @@ import dev.keyhold.bench.ops.OpsBench;
 import dev.keyhold.bench.ops.Workload;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.TextReport;
-import dev.keyhold.hsm.config.ServiceConfig;
+import dev.keyhold.config.ServiceConfig;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.EnumSet;

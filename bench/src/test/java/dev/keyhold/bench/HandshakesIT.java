@@ -9,7 +9,7 @@ import dev.keyhold.bench.handshake.HandshakeBench.Server;
 import dev.keyhold.bench.load.LoadRunner;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.JsonReport;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Path;
 import java.time.Duration;

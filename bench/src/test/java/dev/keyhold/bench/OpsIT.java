@@ -11,7 +11,7 @@ import dev.keyhold.bench.ops.Workload;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.HtmlReport;
 import dev.keyhold.bench.report.JsonReport;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

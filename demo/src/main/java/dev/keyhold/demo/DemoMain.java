@@ -1,6 +1,6 @@
 package dev.keyhold.demo;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.demo.jsse.JsseDemoServer;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;

@@ -1,6 +1,6 @@
 package dev.keyhold.demo;
 
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

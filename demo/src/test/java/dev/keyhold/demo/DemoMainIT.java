@@ -2,8 +2,8 @@ package dev.keyhold.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.pki.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.net.ServerSocket;

@@ -1,6 +1,6 @@
 package dev.keyhold.service;
 
-import dev.keyhold.hsm.config.ServiceConfig;
+import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.service.auth.AuthInterceptor;
 import dev.keyhold.service.auth.Policy;

@@ -1,8 +1,8 @@
 package dev.keyhold.service;
 
-import dev.keyhold.hsm.config.ConfigException;
-import dev.keyhold.hsm.config.ConfigLoader;
-import dev.keyhold.hsm.config.ServiceConfig;
+import dev.keyhold.config.ConfigException;
+import dev.keyhold.config.ConfigLoader;
+import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.pkcs11.KeyProvisioner;
 import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;

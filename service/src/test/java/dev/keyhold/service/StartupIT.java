@@ -3,9 +3,9 @@ package dev.keyhold.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.keyhold.hsm.config.ConfigException;
-import dev.keyhold.hsm.config.HsmConfig;
-import dev.keyhold.hsm.config.PinSource;
+import dev.keyhold.config.ConfigException;
+import dev.keyhold.config.HsmConfig;
+import dev.keyhold.config.PinSource;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pki.PkiDirectory;
 import dev.keyhold.service.testing.TestHsm;

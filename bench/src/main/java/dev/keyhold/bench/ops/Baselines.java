@@ -1,6 +1,6 @@
 package dev.keyhold.bench.ops;
 
-import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.config.HsmConfig;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
 import dev.keyhold.service.pkcs11.Pkcs11Token;

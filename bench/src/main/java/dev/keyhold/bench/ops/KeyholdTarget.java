@@ -2,9 +2,9 @@ package dev.keyhold.bench.ops;
 
 import com.google.protobuf.ByteString;
 import dev.keyhold.bench.load.LoadRunner.AsyncOperation;
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
 import dev.keyhold.proto.v1.KeyInfo;

@@ -10,7 +10,7 @@ import dev.keyhold.bench.report.Ratio;
 import dev.keyhold.bench.report.StepResult;
 import dev.keyhold.bench.ops.Baselines.LocalKey;
 import dev.keyhold.bench.ops.KeyholdTarget.TargetException;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
 import java.security.GeneralSecurityException;

@@ -1,6 +1,6 @@
 package dev.keyhold.client.jca;
 
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdException;
 import java.io.ByteArrayOutputStream;
 import java.security.AlgorithmParameters;
 import java.security.InvalidAlgorithmParameterException;

@@ -1,6 +1,6 @@
 package dev.keyhold.client.jca;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.KeyType;
 import java.math.BigInteger;

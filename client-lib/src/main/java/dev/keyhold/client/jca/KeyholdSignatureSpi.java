@@ -1,6 +1,6 @@
 package dev.keyhold.client.jca;
 
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.SignatureScheme.Hash;
 import dev.keyhold.proto.SignatureScheme.Padding;

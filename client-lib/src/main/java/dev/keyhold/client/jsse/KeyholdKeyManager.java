@@ -1,6 +1,6 @@
 package dev.keyhold.client.jsse;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jca.KeyholdProvider;
 import dev.keyhold.proto.v1.KeyInfo;

@@ -3,8 +3,8 @@ package dev.keyhold.client.jca;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdException;
 import java.io.ByteArrayOutputStream;
 import java.io.NotSerializableException;
 import java.io.ObjectOutputStream;

@@ -3,8 +3,8 @@ package dev.keyhold.client.jsse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.security.cert.X509Certificate;

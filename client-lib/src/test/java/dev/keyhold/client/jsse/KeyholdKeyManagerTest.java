@@ -3,7 +3,7 @@ package dev.keyhold.client.jsse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jca.OfflineClients;
 import java.nio.file.Path;

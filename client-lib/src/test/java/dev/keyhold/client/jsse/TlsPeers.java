@@ -1,7 +1,7 @@
 package dev.keyhold.client.jsse;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.IOException;
 import java.io.InputStream;

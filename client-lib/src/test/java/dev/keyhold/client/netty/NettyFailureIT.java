@@ -3,8 +3,8 @@ package dev.keyhold.client.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;

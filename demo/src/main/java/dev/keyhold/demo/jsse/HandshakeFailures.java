@@ -1,6 +1,6 @@
 package dev.keyhold.demo.jsse;
 
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdException;
 
 /**
  * Turns a failed handshake into one log-friendly phrase. When Keyhold refused the key

@@ -1,6 +1,6 @@
 package dev.keyhold.demo.netty;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.netty.KeyholdServerTls;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;

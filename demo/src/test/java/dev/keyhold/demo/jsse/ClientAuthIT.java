@@ -2,7 +2,7 @@ package dev.keyhold.demo.jsse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
 import dev.keyhold.service.testing.TestKeyholdService;

@@ -1,7 +1,7 @@
 package dev.keyhold.demo.jsse;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.service.pki.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package dev.keyhold.demo.jsse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.client.client.KeyholdException;
+import dev.keyhold.client.rpc.KeyholdException;
 import io.grpc.Status;
 import java.security.SignatureException;
 import javax.net.ssl.SSLHandshakeException;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.keyhold.client.client.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;

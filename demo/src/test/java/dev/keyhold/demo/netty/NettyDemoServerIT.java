@@ -2,8 +2,8 @@ package dev.keyhold.demo.netty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.client.client.KeyholdClient;
-import dev.keyhold.client.client.KeyholdClientConfig;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.client.netty.KeyholdServerTls;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;

@@ -1,6 +1,6 @@
 package dev.keyhold.service.auth;
 
-import dev.keyhold.hsm.config.PolicyRule;
+import dev.keyhold.config.PolicyRule;
 import dev.keyhold.proto.v1.Operation;
 import java.util.EnumSet;
 import java.util.List;

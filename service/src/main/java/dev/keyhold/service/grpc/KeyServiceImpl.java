@@ -2,7 +2,7 @@ package dev.keyhold.service.grpc;
 
 import dev.keyhold.service.keys.HsmFailures;
 import com.google.protobuf.ByteString;
-import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.config.HsmConfig;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
 import dev.keyhold.proto.v1.DecryptPremasterResponse;

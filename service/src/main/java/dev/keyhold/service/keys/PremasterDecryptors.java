@@ -1,6 +1,6 @@
 package dev.keyhold.service.keys;
 
-import dev.keyhold.hsm.config.HsmConfig.DecryptMode;
+import dev.keyhold.config.HsmConfig.DecryptMode;
 import dev.keyhold.service.tls.PremasterDecryptor;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.ConcurrentHashMap;

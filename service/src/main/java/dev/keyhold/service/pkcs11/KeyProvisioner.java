@@ -1,7 +1,7 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.service.keys.HsmFailures;
-import dev.keyhold.hsm.config.ConfigException;
+import dev.keyhold.config.ConfigException;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;

@@ -1,9 +1,9 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.service.keys.HsmFailures;
-import dev.keyhold.hsm.config.ConfigException;
-import dev.keyhold.hsm.config.HsmConfig;
-import dev.keyhold.hsm.config.SunPkcs11Profile;
+import dev.keyhold.config.ConfigException;
+import dev.keyhold.config.HsmConfig;
+import dev.keyhold.config.SunPkcs11Profile;
 import dev.keyhold.service.keys.KeyDescription;
 import java.io.IOException;
 import java.security.GeneralSecurityException;

@@ -1,7 +1,7 @@
 package dev.keyhold.service.pkcs11;
 
-import dev.keyhold.hsm.config.ConfigException;
-import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.config.ConfigException;
+import dev.keyhold.config.HsmConfig;
 import java.util.ArrayList;
 import java.util.List;
 import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;

@@ -1,6 +1,6 @@
 package dev.keyhold.service.tls;
 
-import dev.keyhold.hsm.config.HsmConfig.DecryptMode;
+import dev.keyhold.config.HsmConfig.DecryptMode;
 import dev.keyhold.service.keys.HsmKey;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.keyhold.service.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.hsm.config.PolicyRule;
+import dev.keyhold.config.PolicyRule;
 import dev.keyhold.proto.v1.Operation;
 import java.util.List;
 import java.util.Set;

@@ -3,7 +3,7 @@ package dev.keyhold.service.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import dev.keyhold.hsm.config.HsmConfig.DecryptMode;
+import dev.keyhold.config.HsmConfig.DecryptMode;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
 import dev.keyhold.proto.v1.GetKeyRequest;
 import dev.keyhold.proto.v1.KeyRef;

@@ -2,7 +2,7 @@ package dev.keyhold.service.pkcs11;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.config.HsmConfig;
 import dev.keyhold.service.testing.TestHsm;
 import java.util.List;
 import org.junit.jupiter.api.Test;

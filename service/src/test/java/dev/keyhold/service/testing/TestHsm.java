@@ -1,7 +1,7 @@
 package dev.keyhold.service.testing;
 
-import dev.keyhold.hsm.config.HsmConfig;
-import dev.keyhold.hsm.config.PinSource;
+import dev.keyhold.config.HsmConfig;
+import dev.keyhold.config.PinSource;
 import dev.keyhold.service.pkcs11.KeyProvisioner;
 import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;
 import dev.keyhold.service.pkcs11.Pkcs11Token;

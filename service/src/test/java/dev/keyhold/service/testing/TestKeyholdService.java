@@ -1,9 +1,9 @@
 package dev.keyhold.service.testing;
 
-import dev.keyhold.hsm.config.PolicyRule;
-import dev.keyhold.hsm.config.ServiceConfig;
-import dev.keyhold.hsm.config.TlsConfig;
-import dev.keyhold.hsm.config.HsmConfig;
+import dev.keyhold.config.PolicyRule;
+import dev.keyhold.config.ServiceConfig;
+import dev.keyhold.config.TlsConfig;
+import dev.keyhold.config.HsmConfig;
 import dev.keyhold.service.KeyholdServer;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.ops.OperationMetrics;

@@ -3,7 +3,7 @@ package dev.keyhold.service.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.hsm.config.HsmConfig.DecryptMode;
+import dev.keyhold.config.HsmConfig.DecryptMode;
 import dev.keyhold.service.testing.SoftwareKey;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;

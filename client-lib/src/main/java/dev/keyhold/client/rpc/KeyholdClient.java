@@ -1,4 +1,4 @@
-package dev.keyhold.client.client;
+package dev.keyhold.client.rpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;

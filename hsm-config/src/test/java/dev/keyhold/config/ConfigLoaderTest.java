@@ -1,4 +1,4 @@
-package dev.keyhold.hsm.config;
+package dev.keyhold.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

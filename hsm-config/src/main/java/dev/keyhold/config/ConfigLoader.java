@@ -1,4 +1,4 @@
-package dev.keyhold.hsm.config;
+package dev.keyhold.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;

@@ -1,4 +1,4 @@
-package dev.keyhold.hsm.config;
+package dev.keyhold.config;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.keyhold.hsm.config;
+package dev.keyhold.config;
 
 /**
  * A configuration problem, with a message that says what to fix. Messages name paths,

@@ -1,4 +1,4 @@
-package dev.keyhold.client.client;
+package dev.keyhold.client.rpc;
 
 import java.nio.file.Path;
 import java.time.Duration;

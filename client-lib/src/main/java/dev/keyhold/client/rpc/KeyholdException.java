@@ -1,4 +1,4 @@
-package dev.keyhold.client.client;
+package dev.keyhold.client.rpc;
 
 import io.grpc.Status;
 import java.security.GeneralSecurityException;

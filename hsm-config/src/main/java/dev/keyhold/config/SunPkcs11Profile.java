@@ -1,4 +1,4 @@
-package dev.keyhold.hsm.config;
+package dev.keyhold.config;
 
 /**
  * Renders the SunPKCS11 provider configuration for a token, per vendor profile.
