@@ -11,11 +11,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Keyhold service started by the bench as a child JVM ({@code dev.keyhold.service.Main
- * serve --config FILE}) from the bench's own classpath. A separate process, not an
- * in-process server, so that the client's and the service's CPU are measured apart, GC
- * and JIT of one do not pause the other, and the service runs as it does in production.
- * Stopped with SIGTERM (its shutdown hook closes the server), then killed if it lingers.
+ * A Keyhold service started by the bench as a child JVM ({@code dev.keyhold.service.Main serve
+ * --config FILE}) from the bench's own classpath. A separate process, not an in-process server, so
+ * that the client's and the service's CPU are measured apart, GC and JIT of one do not pause the
+ * other, and the service runs as it does in production. Stopped with SIGTERM (its shutdown hook
+ * closes the server), then killed if it lingers.
  */
 final class ChildService implements AutoCloseable {
   /** Keep in step with SERVICE_JVM_OPTS in ./keyhold. */
@@ -30,7 +30,8 @@ final class ChildService implements AutoCloseable {
   }
 
   /** Starts the service and waits until its port accepts connections. */
-  static ChildService start(Path config, String host, int port, List<String> jvmArgs, Path log) throws IOException, InterruptedException {
+  static ChildService start(Path config, String host, int port, List<String> jvmArgs, Path log)
+      throws IOException, InterruptedException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -46,13 +47,20 @@ final class ChildService implements AutoCloseable {
     cmd.add("--config");
     cmd.add(config.toString());
     Files.createDirectories(log.toAbsolutePath().getParent());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     ChildService child = new ChildService(p, log);
     Runtime.getRuntime().addShutdownHook(new Thread(child::close, "bench-stop-service"));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
-        throw new IOException("the Keyhold service exited with " + p.exitValue() + " during start-up; its log " + log + " ends with:\n" + tail(log));
+        throw new IOException(
+            "the Keyhold service exited with "
+                + p.exitValue()
+                + " during start-up; its log "
+                + log
+                + " ends with:\n"
+                + tail(log));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(host, port), 200);
@@ -62,7 +70,8 @@ final class ChildService implements AutoCloseable {
       }
     }
     child.close();
-    throw new IOException("the Keyhold service did not listen on " + host + ":" + port + " within 60 s; see " + log);
+    throw new IOException(
+        "the Keyhold service did not listen on " + host + ":" + port + " within 60 s; see " + log);
   }
 
   long pid() {

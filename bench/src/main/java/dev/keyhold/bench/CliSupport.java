@@ -32,45 +32,72 @@ final class CliSupport {
           return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
         }
         if (s.endsWith("s")) {
-          return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+          return Duration.ofMillis(
+              Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
         }
         if (s.endsWith("m")) {
-          return Duration.ofSeconds(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60));
+          return Duration.ofSeconds(
+              Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60));
         }
         return Duration.ofMillis(Math.round(Double.parseDouble(s) * 1000));
       } catch (NumberFormatException e) {
-        throw new CommandLine.TypeConversionException("'" + v + "' is not a duration like 500ms, 10s or 2m");
+        throw new CommandLine.TypeConversionException(
+            "'" + v + "' is not a duration like 500ms, 10s or 2m");
       }
     }
   }
 
-  /** How to reach Keyhold: mTLS material and target, or a service config the bench may start itself. */
+  /**
+   * How to reach Keyhold: mTLS material and target, or a service config the bench may start itself.
+   */
   static final class TargetOptions {
-    @Option(names = "--target", description = "Keyhold gRPC target host:port (default: the listen address of --config)")
+    @Option(
+        names = "--target",
+        description = "Keyhold gRPC target host:port (default: the listen address of --config)")
     String target;
 
-    @Option(names = "--ca", description = "CA certificate (PEM) that signed the service's certificate")
+    @Option(
+        names = "--ca",
+        description = "CA certificate (PEM) that signed the service's certificate")
     Path ca;
 
-    @Option(names = "--cert", description = "client certificate (PEM) the service's policy authorizes")
+    @Option(
+        names = "--cert",
+        description = "client certificate (PEM) the service's policy authorizes")
     Path cert;
 
     @Option(names = "--key", description = "the client certificate's private key (PKCS#8 PEM)")
     Path key;
 
-    @Option(names = "--authority", description = "TLS name to expect in the service certificate (default: the target host)")
+    @Option(
+        names = "--authority",
+        description = "TLS name to expect in the service certificate (default: the target host)")
     String authority;
 
-    @Option(names = "--config", description = "the service's YAML config: gives the default --target, the token for pkcs11-direct, and what --start-service runs")
+    @Option(
+        names = "--config",
+        description =
+            "the service's YAML config: gives the default --target, the token for pkcs11-direct,"
+                + " and what --start-service runs")
     Path config;
 
-    @Option(names = "--start-service", description = "start the service from --config as a child JVM for this run, and stop it afterwards (honest client/service CPU split)")
+    @Option(
+        names = "--start-service",
+        description =
+            "start the service from --config as a child JVM for this run, and stop it afterwards"
+                + " (honest client/service CPU split)")
     boolean startService;
 
-    @Option(names = "--service-jvm-arg", description = "extra JVM argument for the child service (repeatable), e.g. -XX:StartFlightRecording=filename=svc.jfr")
+    @Option(
+        names = "--service-jvm-arg",
+        description =
+            "extra JVM argument for the child service (repeatable), e.g."
+                + " -XX:StartFlightRecording=filename=svc.jfr")
     List<String> serviceJvmArgs = new ArrayList<>();
 
-    @Option(names = "--service-pid", description = "PID of a Keyhold service on this machine, to report its CPU and RSS")
+    @Option(
+        names = "--service-pid",
+        description = "PID of a Keyhold service on this machine, to report its CPU and RSS")
     Long servicePid;
 
     ServiceConfig serviceConfig() {
@@ -82,7 +109,8 @@ final class CliSupport {
         return target;
       }
       if (sc == null) {
-        throw new CommandLine.ParameterException(new CommandLine(this), "--target (or --config with a listen address) is required");
+        throw new CommandLine.ParameterException(
+            new CommandLine(this), "--target (or --config with a listen address) is required");
       }
       ServiceConfig.HostPort hp = sc.listenAddress();
       String host = hp.host().equals("0.0.0.0") || hp.host().equals("::") ? "127.0.0.1" : hp.host();
@@ -91,14 +119,20 @@ final class CliSupport {
 
     KeyholdClientConfig clientConfig(String resolvedTarget, Duration deadline) {
       if (ca == null || cert == null || key == null) {
-        throw new IllegalArgumentException("--ca, --cert and --key are required: Keyhold only speaks mTLS");
+        throw new IllegalArgumentException(
+            "--ca, --cert and --key are required: Keyhold only speaks mTLS");
       }
       for (Path p : List.of(ca, cert, key)) {
         if (!Files.isReadable(p)) {
           throw new IllegalArgumentException(p + " does not exist or is not readable");
         }
       }
-      KeyholdClientConfig.Builder b = KeyholdClientConfig.builder().target(resolvedTarget).trustedCa(ca).clientCertificate(cert, key).deadline(deadline);
+      KeyholdClientConfig.Builder b =
+          KeyholdClientConfig.builder()
+              .target(resolvedTarget)
+              .trustedCa(ca)
+              .clientCertificate(cert, key)
+              .deadline(deadline);
       if (authority != null) {
         b.authority(authority);
       }
@@ -107,7 +141,9 @@ final class CliSupport {
   }
 
   /** The service under test: started by the bench (child), or external with an optional PID. */
-  record ServiceHandle(ChildService child, dev.keyhold.bench.load.ProcessCpu cpu, String description) implements AutoCloseable {
+  record ServiceHandle(
+      ChildService child, dev.keyhold.bench.load.ProcessCpu cpu, String description)
+      implements AutoCloseable {
     @Override
     public void close() {
       if (child != null) {
@@ -116,8 +152,12 @@ final class CliSupport {
     }
   }
 
-  /** Starts the service from --config when --start-service is given; otherwise describes the external one. */
-  static ServiceHandle service(TargetOptions t, String resolvedTarget, Path outDir) throws dev.keyhold.bench.ops.KeyholdTarget.TargetException, InterruptedException {
+  /**
+   * Starts the service from --config when --start-service is given; otherwise describes the
+   * external one.
+   */
+  static ServiceHandle service(TargetOptions t, String resolvedTarget, Path outDir)
+      throws dev.keyhold.bench.ops.KeyholdTarget.TargetException, InterruptedException {
     if (t.startService) {
       if (t.config == null) {
         throw new IllegalArgumentException("--start-service needs --config");
@@ -125,25 +165,49 @@ final class CliSupport {
       ServiceConfig.HostPort hp = ServiceConfig.HostPort.parse(resolvedTarget, "--target");
       ChildService child;
       try {
-        child = ChildService.start(t.config.toAbsolutePath(), hp.host(), hp.port(), t.serviceJvmArgs, outDir.resolve("service.log"));
+        child =
+            ChildService.start(
+                t.config.toAbsolutePath(),
+                hp.host(),
+                hp.port(),
+                t.serviceJvmArgs,
+                outDir.resolve("service.log"));
       } catch (IOException e) {
-        throw new dev.keyhold.bench.ops.KeyholdTarget.TargetException("cannot start Keyhold from " + t.config + ": " + e.getMessage(), e);
+        throw new dev.keyhold.bench.ops.KeyholdTarget.TargetException(
+            "cannot start Keyhold from " + t.config + ": " + e.getMessage(), e);
       }
       System.err.println("started Keyhold from " + t.config + " as pid " + child.pid());
-      return new ServiceHandle(child, child.cpu(), "child JVM pid " + child.pid() + " started by the bench from " + t.config + " (log " + child.log() + ")");
+      return new ServiceHandle(
+          child,
+          child.cpu(),
+          "child JVM pid "
+              + child.pid()
+              + " started by the bench from "
+              + t.config
+              + " (log "
+              + child.log()
+              + ")");
     }
     if (t.servicePid != null) {
-      return new ServiceHandle(null, dev.keyhold.bench.load.ProcessCpu.of(t.servicePid), "external pid " + t.servicePid + " at " + resolvedTarget);
+      return new ServiceHandle(
+          null,
+          dev.keyhold.bench.load.ProcessCpu.of(t.servicePid),
+          "external pid " + t.servicePid + " at " + resolvedTarget);
     }
     return new ServiceHandle(null, null, "external at " + resolvedTarget);
   }
 
   /** Where the JSON and HTML go. */
   static final class OutputOptions {
-    @Option(names = "--out", defaultValue = "bench-results", description = "folder for the JSON and HTML report (default: ${DEFAULT-VALUE})")
+    @Option(
+        names = "--out",
+        defaultValue = "bench-results",
+        description = "folder for the JSON and HTML report (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--name", description = "base file name of the reports (default: derived from the run)")
+    @Option(
+        names = "--name",
+        description = "base file name of the reports (default: derived from the run)")
     String name;
 
     @Option(names = "--no-html", description = "write only the JSON")
@@ -151,8 +215,12 @@ final class CliSupport {
   }
 
   /** Prints the table and writes the JSON and HTML reports. */
-  /** Prints each finished step as a table row (the header before the first), clearing the progress line. */
-  static dev.keyhold.bench.ops.OpsBench.StepListener stepPrinter(ConsoleProgress progress, PrintStream out, String unit) {
+  /**
+   * Prints each finished step as a table row (the header before the first), clearing the progress
+   * line.
+   */
+  static dev.keyhold.bench.ops.OpsBench.StepListener stepPrinter(
+      ConsoleProgress progress, PrintStream out, String unit) {
     boolean[] headerShown = {false};
     return (mode, step) -> {
       progress.clear();
@@ -172,7 +240,8 @@ final class CliSupport {
     };
   }
 
-  static void publish(BenchReport report, OutputOptions o, String defaultName, PrintStream out) throws IOException {
+  static void publish(BenchReport report, OutputOptions o, String defaultName, PrintStream out)
+      throws IOException {
     out.println();
     out.print(TextReport.render(report));
     String base = o.name != null ? o.name : defaultName.replaceAll("[^A-Za-z0-9._-]+", "-");
@@ -190,7 +259,8 @@ final class CliSupport {
   static String commandLine(String[] args) {
     StringBuilder sb = new StringBuilder("keyhold-bench");
     for (String a : args) {
-      sb.append(' ').append(a.matches("[A-Za-z0-9_./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+      sb.append(' ')
+          .append(a.matches("[A-Za-z0-9_./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
     }
     return sb.toString();
   }

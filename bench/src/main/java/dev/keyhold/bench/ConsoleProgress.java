@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The progress line on stderr: rewritten in place on a terminal, and every five seconds as
- * a plain line otherwise (CI logs), so the table on stdout stays clean.
+ * The progress line on stderr: rewritten in place on a terminal, and every five seconds as a plain
+ * line otherwise (CI logs), so the table on stdout stays clean.
  */
 final class ConsoleProgress implements LoadRunner.Progress {
   private final PrintStream err;
@@ -20,8 +20,18 @@ final class ConsoleProgress implements LoadRunner.Progress {
   }
 
   @Override
-  public synchronized void update(String label, boolean warmingUp, double elapsed, double total, long completed, long errors) {
-    String line = String.format(Locale.ROOT, "[%s] %s %4.1f/%.1fs  %,d done  %,d errors", label, warmingUp ? "warm-up" : "measure", elapsed, total, completed, errors);
+  public synchronized void update(
+      String label, boolean warmingUp, double elapsed, double total, long completed, long errors) {
+    String line =
+        String.format(
+            Locale.ROOT,
+            "[%s] %s %4.1f/%.1fs  %,d done  %,d errors",
+            label,
+            warmingUp ? "warm-up" : "measure",
+            elapsed,
+            total,
+            completed,
+            errors);
     if (terminal) {
       err.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
       lastLength = line.length();

@@ -3,7 +3,6 @@ package dev.keyhold.bench;
 import dev.keyhold.bench.handshake.HandshakeBench;
 import dev.keyhold.bench.ops.Baselines;
 import dev.keyhold.bench.report.BenchReport;
-import dev.keyhold.bench.report.TextReport;
 import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import java.io.PrintStream;
@@ -15,15 +14,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code keyhold-bench handshakes}: full TLS handshakes per second by where the server key lives. */
+/**
+ * {@code keyhold-bench handshakes}: full TLS handshakes per second by where the server key lives.
+ */
 @Command(
     name = "handshakes",
     mixinStandardHelpOptions = true,
     description = {
-      "Full TLS handshakes per second (no resumption) in one run against demo servers whose key is:",
-      "(a) jsse-pkcs12: a local PKCS#12 file, (b) jsse-pkcs11: the token via in-process SunPKCS11 (needs --config),",
-      "(c) jsse-keyhold: offloaded via KeyholdKeyManager, (d) netty-keyhold: Netty/BoringSSL + Keyhold async,",
-      "(e) netty-local: Netty/BoringSSL with a local key file. Reports (c)/(b), (c)/(a) and (d)/(e)."
+      "Full TLS handshakes per second (no resumption) in one run against demo servers whose key"
+          + " is:",
+      "(a) jsse-pkcs12: a local PKCS#12 file, (b) jsse-pkcs11: the token via in-process SunPKCS11"
+          + " (needs --config),",
+      "(c) jsse-keyhold: offloaded via KeyholdKeyManager, (d) netty-keyhold: Netty/BoringSSL +"
+          + " Keyhold async,",
+      "(e) netty-local: Netty/BoringSSL with a local key file. Reports (c)/(b), (c)/(a) and"
+          + " (d)/(e)."
     })
 final class HandshakesCommand implements Callable<Integer> {
   @Mixin CliSupport.TargetOptions target = new CliSupport.TargetOptions();
@@ -31,65 +36,133 @@ final class HandshakesCommand implements Callable<Integer> {
   @ArgGroup(exclusive = false, heading = "%nOutput%n")
   CliSupport.OutputOptions output = new CliSupport.OutputOptions();
 
-  @Option(names = "--key-name", defaultValue = "rsa2048", description = "the server key in Keyhold (and on the token) (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--key-name",
+      defaultValue = "rsa2048",
+      description = "the server key in Keyhold (and on the token) (default: ${DEFAULT-VALUE})")
   String keyName;
 
-  @Option(names = "--servers", split = ",", defaultValue = "a,b,c,d,e", description = "which servers, by letter or name (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--servers",
+      split = ",",
+      defaultValue = "a,b,c,d,e",
+      description = "which servers, by letter or name (default: ${DEFAULT-VALUE})")
   List<String> servers;
 
-  @Option(names = {"-c", "--concurrency"}, split = ",", defaultValue = "1,4,16", description = "client connections in flight (threads) per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = {"-c", "--concurrency"},
+      split = ",",
+      defaultValue = "1,4,16",
+      description = "client connections in flight (threads) per step (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
 
-  @Option(names = "--warmup", defaultValue = "3s", converter = CliSupport.DurationConverter.class, description = "warm-up per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup",
+      defaultValue = "3s",
+      converter = CliSupport.DurationConverter.class,
+      description = "warm-up per step (default: ${DEFAULT-VALUE})")
   Duration warmup;
 
-  @Option(names = "--first-warmup", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "warm-up of each mode's first step: JIT of both JVMs, connections (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--first-warmup",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description =
+          "warm-up of each mode's first step: JIT of both JVMs, connections (default:"
+              + " ${DEFAULT-VALUE})")
   Duration firstWarmup;
 
-  @Option(names = "--duration", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "measured time per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--duration",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description = "measured time per step (default: ${DEFAULT-VALUE})")
   Duration duration;
 
-  @Option(names = "--event-loops", defaultValue = "2", description = "Netty worker event-loop threads, the same for (d) and (e) (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--event-loops",
+      defaultValue = "2",
+      description =
+          "Netty worker event-loop threads, the same for (d) and (e) (default: ${DEFAULT-VALUE})")
   int eventLoops;
 
-  @Option(names = "--jsse-workers", defaultValue = "64", description = "JSSE server worker threads; blocking handshakes need one per connection in flight (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--jsse-workers",
+      defaultValue = "64",
+      description =
+          "JSSE server worker threads; blocking handshakes need one per connection in flight"
+              + " (default: ${DEFAULT-VALUE})")
   int jsseWorkers;
 
-  @Option(names = "--tls", description = "client protocol, e.g. TLSv1.3 or TLSv1.2 (default: the JDK's, TLS 1.3)")
+  @Option(
+      names = "--tls",
+      description = "client protocol, e.g. TLSv1.3 or TLSv1.2 (default: the JDK's, TLS 1.3)")
   String protocol;
 
-  @Option(names = "--cipher", split = ",", description = "client cipher suites, e.g. TLS_RSA_WITH_AES_128_GCM_SHA256 (with --tls TLSv1.2) to exercise DecryptPremaster")
+  @Option(
+      names = "--cipher",
+      split = ",",
+      description =
+          "client cipher suites, e.g. TLS_RSA_WITH_AES_128_GCM_SHA256 (with --tls TLSv1.2) to"
+              + " exercise DecryptPremaster")
   List<String> ciphers;
 
-  @Option(names = "--deadline", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "deadline of each Keyhold call (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--deadline",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description = "deadline of each Keyhold call (default: ${DEFAULT-VALUE})")
   Duration deadline;
 
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
-    List<HandshakeBench.Server> selected = servers.stream().map(HandshakeBench.Server::parse).distinct().toList();
+    List<HandshakeBench.Server> selected =
+        servers.stream().map(HandshakeBench.Server::parse).distinct().toList();
     ServiceConfig sc = target.serviceConfig();
     String resolvedTarget = target.resolvedTarget(sc);
     var clientConfig = target.clientConfig(resolvedTarget, deadline);
-    try (CliSupport.ServiceHandle service = CliSupport.service(target, resolvedTarget, output.out)) {
-      HandshakeBench.Pkcs11KeyStore pkcs11 = sc == null ? null : () -> {
-        java.security.Provider p = Pkcs11Token.open(sc.hsm()).provider();
-        // JSSE looks signatures up by name among installed providers (delayed provider
-        // selection), so a SunPKCS11 key only works in JSSE once its provider is installed.
-        // Appended last, it serves only keys that no software provider can use.
-        java.security.Security.addProvider(p);
-        return Baselines.pkcs11KeyStore(p, sc.hsm());
-      };
+    try (CliSupport.ServiceHandle service =
+        CliSupport.service(target, resolvedTarget, output.out)) {
+      HandshakeBench.Pkcs11KeyStore pkcs11 =
+          sc == null
+              ? null
+              : () -> {
+                java.security.Provider p = Pkcs11Token.open(sc.hsm()).provider();
+                // JSSE looks signatures up by name among installed providers (delayed provider
+                // selection), so a SunPKCS11 key only works in JSSE once its provider is installed.
+                // Appended last, it serves only keys that no software provider can use.
+                java.security.Security.addProvider(p);
+                return Baselines.pkcs11KeyStore(p, sc.hsm());
+              };
       HandshakeBench.Settings settings =
           new HandshakeBench.Settings(
-              clientConfig, keyName, selected, pkcs11, concurrency, warmup, firstWarmup, duration, jsseWorkers, eventLoops,
+              clientConfig,
+              keyName,
+              selected,
+              pkcs11,
+              concurrency,
+              warmup,
+              firstWarmup,
+              duration,
+              jsseWorkers,
+              eventLoops,
               protocol == null ? null : new String[] {protocol},
               ciphers == null ? null : ciphers.toArray(String[]::new),
-              output.out.resolve("keys"), service.cpu(), service.description(), CliSupport.commandLine(BenchMain.args));
+              output.out.resolve("keys"),
+              service.cpu(),
+              service.description(),
+              CliSupport.commandLine(BenchMain.args));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
-          new HandshakeBench(settings, progress, CliSupport.stepPrinter(progress, out, "hs"), CliSupport.messagePrinter(progress)).run();
-      CliSupport.publish(report, output, "handshakes-" + keyName + (protocol == null ? "" : "-" + protocol), out);
+          new HandshakeBench(
+                  settings,
+                  progress,
+                  CliSupport.stepPrinter(progress, out, "hs"),
+                  CliSupport.messagePrinter(progress))
+              .run();
+      CliSupport.publish(
+          report, output, "handshakes-" + keyName + (protocol == null ? "" : "-" + protocol), out);
       return 0;
     }
   }

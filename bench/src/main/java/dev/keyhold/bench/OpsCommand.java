@@ -5,7 +5,6 @@ import dev.keyhold.bench.ops.Baselines;
 import dev.keyhold.bench.ops.OpsBench;
 import dev.keyhold.bench.ops.Workload;
 import dev.keyhold.bench.report.BenchReport;
-import dev.keyhold.bench.report.TextReport;
 import dev.keyhold.config.ServiceConfig;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -18,13 +17,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code keyhold-bench ops}: Sign or DecryptPremaster per second over a concurrency sweep, with baselines. */
+/**
+ * {@code keyhold-bench ops}: Sign or DecryptPremaster per second over a concurrency sweep, with
+ * baselines.
+ */
 @Command(
     name = "ops",
     mixinStandardHelpOptions = true,
     description = {
-      "Drives Sign or DecryptPremaster on one key through Keyhold over a concurrency sweep, and the selected baselines in the same run:",
-      "pkcs11-direct (same token, SunPKCS11 in this JVM; needs --config), jce (JDK software key of equal size), openssl (openssl speed)."
+      "Drives Sign or DecryptPremaster on one key through Keyhold over a concurrency sweep, and the"
+          + " selected baselines in the same run:",
+      "pkcs11-direct (same token, SunPKCS11 in this JVM; needs --config), jce (JDK software key of"
+          + " equal size), openssl (openssl speed)."
     })
 final class OpsCommand implements Callable<Integer> {
   @Mixin CliSupport.TargetOptions target = new CliSupport.TargetOptions();
@@ -32,31 +36,67 @@ final class OpsCommand implements Callable<Integer> {
   @ArgGroup(exclusive = false, heading = "%nOutput%n")
   CliSupport.OutputOptions output = new CliSupport.OutputOptions();
 
-  @Option(names = "--key-name", defaultValue = "rsa2048", description = "the Keyhold key (PKCS#11 label) (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--key-name",
+      defaultValue = "rsa2048",
+      description = "the Keyhold key (PKCS#11 label) (default: ${DEFAULT-VALUE})")
   String keyName;
 
-  @Option(names = "--op", defaultValue = "sign", description = "sign or decrypt-premaster (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--op",
+      defaultValue = "sign",
+      description = "sign or decrypt-premaster (default: ${DEFAULT-VALUE})")
   String operation;
 
-  @Option(names = "--scheme", description = "signature scheme, e.g. rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256 (default: the key's first)")
+  @Option(
+      names = "--scheme",
+      description =
+          "signature scheme, e.g. rsa_pkcs1_sha256, rsa_pss_rsae_sha256, ecdsa_secp256r1_sha256"
+              + " (default: the key's first)")
   String scheme;
 
-  @Option(names = {"-c", "--concurrency"}, split = ",", defaultValue = "1,2,4,8,16,32,64", description = "in-flight operations per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = {"-c", "--concurrency"},
+      split = ",",
+      defaultValue = "1,2,4,8,16,32,64",
+      description = "in-flight operations per step (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
 
-  @Option(names = "--warmup", defaultValue = "3s", converter = CliSupport.DurationConverter.class, description = "warm-up per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--warmup",
+      defaultValue = "3s",
+      converter = CliSupport.DurationConverter.class,
+      description = "warm-up per step (default: ${DEFAULT-VALUE})")
   Duration warmup;
 
-  @Option(names = "--first-warmup", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "warm-up of each mode's first step: JIT of both JVMs, connections (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--first-warmup",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description =
+          "warm-up of each mode's first step: JIT of both JVMs, connections (default:"
+              + " ${DEFAULT-VALUE})")
   Duration firstWarmup;
 
-  @Option(names = "--duration", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "measured time per step (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--duration",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description = "measured time per step (default: ${DEFAULT-VALUE})")
   Duration duration;
 
-  @Option(names = "--baselines", split = ",", defaultValue = "pkcs11-direct,jce,openssl", description = "any of pkcs11-direct, jce, openssl, or none (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--baselines",
+      split = ",",
+      defaultValue = "pkcs11-direct,jce,openssl",
+      description = "any of pkcs11-direct, jce, openssl, or none (default: ${DEFAULT-VALUE})")
   List<String> baselines;
 
-  @Option(names = "--deadline", defaultValue = "10s", converter = CliSupport.DurationConverter.class, description = "deadline of each Keyhold call (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--deadline",
+      defaultValue = "10s",
+      converter = CliSupport.DurationConverter.class,
+      description = "deadline of each Keyhold call (default: ${DEFAULT-VALUE})")
   Duration deadline;
 
   @Override
@@ -72,16 +112,41 @@ final class OpsCommand implements Callable<Integer> {
     ServiceConfig sc = target.serviceConfig();
     String resolvedTarget = target.resolvedTarget(sc);
     var clientConfig = target.clientConfig(resolvedTarget, deadline);
-    try (CliSupport.ServiceHandle service = CliSupport.service(target, resolvedTarget, output.out)) {
+    try (CliSupport.ServiceHandle service =
+        CliSupport.service(target, resolvedTarget, output.out)) {
       ProcessCpu serviceCpu = service.cpu();
       String serviceDescription = service.description();
       OpsBench.Pkcs11Source pkcs11 = sc == null ? null : name -> Baselines.pkcs11(sc.hsm(), name);
       OpsBench.Settings settings =
-          new OpsBench.Settings(clientConfig, keyName, op, scheme, concurrency, warmup, firstWarmup, duration, selected, pkcs11, serviceCpu, serviceDescription, CliSupport.commandLine(BenchMain.args));
+          new OpsBench.Settings(
+              clientConfig,
+              keyName,
+              op,
+              scheme,
+              concurrency,
+              warmup,
+              firstWarmup,
+              duration,
+              selected,
+              pkcs11,
+              serviceCpu,
+              serviceDescription,
+              CliSupport.commandLine(BenchMain.args));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
-          new OpsBench(settings, progress, CliSupport.stepPrinter(progress, out, "ops"), CliSupport.messagePrinter(progress)).run();
-      String name = "ops-" + keyName + "-" + (op == Workload.Operation.SIGN ? String.valueOf(report.settings().get("scheme")) : op.cliName());
+          new OpsBench(
+                  settings,
+                  progress,
+                  CliSupport.stepPrinter(progress, out, "ops"),
+                  CliSupport.messagePrinter(progress))
+              .run();
+      String name =
+          "ops-"
+              + keyName
+              + "-"
+              + (op == Workload.Operation.SIGN
+                  ? String.valueOf(report.settings().get("scheme"))
+                  : op.cliName());
       CliSupport.publish(report, output, name, out);
       return 0;
     }

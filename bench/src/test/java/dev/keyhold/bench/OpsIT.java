@@ -25,7 +25,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs {@code ops} briefly against a real service on SoftHSM and checks the report, never the speed. */
+/**
+ * Runs {@code ops} briefly against a real service on SoftHSM and checks the report, never the
+ * speed.
+ */
 class OpsIT {
   private static TestKeyholdService svc;
 
@@ -54,11 +57,21 @@ class OpsIT {
   void ops_signWithBaselines_writesCompleteConsistentJson() throws Exception {
     OpsBench.Settings settings =
         new OpsBench.Settings(
-            client(), "rsa2048", Workload.Operation.SIGN, "rsa_pkcs1_sha256", List.of(1, 2), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+            client(),
+            "rsa2048",
+            Workload.Operation.SIGN,
+            "rsa_pkcs1_sha256",
+            List.of(1, 2),
+            Duration.ofMillis(500),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(2),
             EnumSet.of(OpsBench.Baseline.PKCS11_DIRECT, OpsBench.Baseline.JCE),
             name -> Baselines.pkcs11(svc.hsm().token().provider(), svc.hsm().hsmConfig(), name),
-            null, "in-process test service", "OpsIT");
-    BenchReport report = new OpsBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();
+            null,
+            "in-process test service",
+            "OpsIT");
+    BenchReport report =
+        new OpsBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();
     Path json = dir.resolve("ops.json");
     JsonReport.write(report, json);
     HtmlReport.write(report, dir.resolve("ops.html"));
@@ -68,31 +81,75 @@ class OpsIT {
     assertThat(j.at("/settings/scheme").asText()).isEqualTo("rsa_pkcs1_sha256");
     assertThat(j.at("/environment/cpus").asInt()).isPositive();
     assertThat(j.at("/environment/jdk").asText()).isNotBlank();
-    assertThat(j.get("modes")).extracting(m -> m.get("mode").asText()).containsExactly("keyhold", "pkcs11-direct", "jce");
+    assertThat(j.get("modes"))
+        .extracting(m -> m.get("mode").asText())
+        .containsExactly("keyhold", "pkcs11-direct", "jce");
     for (JsonNode mode : j.get("modes")) {
-      assertThat(mode.get("steps")).extracting(s -> s.get("concurrency").asInt()).containsExactly(1, 2);
+      assertThat(mode.get("steps"))
+          .extracting(s -> s.get("concurrency").asInt())
+          .containsExactly(1, 2);
       for (JsonNode step : mode.get("steps")) {
         String where = mode.get("mode").asText() + " c=" + step.get("concurrency").asInt();
-        assertThat(step.get("ops").asLong()).as(where).isPositive().isEqualTo(step.at("/latency/count").asLong());
+        assertThat(step.get("ops").asLong())
+            .as(where)
+            .isPositive()
+            .isEqualTo(step.at("/latency/count").asLong());
         assertThat(step.get("errors").size()).as(where + " errors " + step.get("errors")).isZero();
-        assertThat(step.get("opsPerSecond").asDouble()).as(where).isCloseTo(step.get("ops").asLong() / step.get("seconds").asDouble(), org.assertj.core.data.Percentage.withPercentage(1));
-        assertThat(step.at("/latency/p50").asDouble()).as(where).isPositive().isLessThanOrEqualTo(step.at("/latency/p99").asDouble());
-        assertThat(step.at("/latency/p99").asDouble()).isLessThanOrEqualTo(step.at("/latency/max").asDouble());
+        assertThat(step.get("opsPerSecond").asDouble())
+            .as(where)
+            .isCloseTo(
+                step.get("ops").asLong() / step.get("seconds").asDouble(),
+                org.assertj.core.data.Percentage.withPercentage(1));
+        assertThat(step.at("/latency/p50").asDouble())
+            .as(where)
+            .isPositive()
+            .isLessThanOrEqualTo(step.at("/latency/p99").asDouble());
+        assertThat(step.at("/latency/p99").asDouble())
+            .isLessThanOrEqualTo(step.at("/latency/max").asDouble());
         assertThat(step.at("/clientCpu/cores").isNumber()).as(where).isTrue();
         assertThat(step.get("histogram").asText()).as(where).isNotBlank();
       }
     }
-    assertThat(j.get("ratios")).extracting(r -> r.get("baseline").asText() + "@" + r.get("concurrency").asInt())
+    assertThat(j.get("ratios"))
+        .extracting(r -> r.get("baseline").asText() + "@" + r.get("concurrency").asInt())
         .contains("pkcs11-direct@0", "pkcs11-direct@1", "pkcs11-direct@2", "jce@0");
     assertThat(j.at("/derived/addedP50MicrosAtConcurrency1").isNumber()).isTrue();
-    assertThat(Files.readString(dir.resolve("ops.html"))).contains("new Chart(").contains("\"pkcs11-direct\"");
+    assertThat(Files.readString(dir.resolve("ops.html")))
+        .contains("new Chart(")
+        .contains("\"pkcs11-direct\"");
   }
 
   @Test
   void cli_decryptPremaster_runsAndWritesReports() throws Exception {
-    int rc = BenchMain.run("ops", "--target", svc.target(), "--ca", svc.caCert().toString(), "--cert", svc.clientCert("test-client").toString(),
-        "--key", svc.clientKey("test-client").toString(), "--key-name", "rsa2048", "--op", "decrypt-premaster", "-c", "2",
-        "--warmup", "0.3s", "--first-warmup", "0.5s", "--duration", "1s", "--baselines", "jce", "--out", dir.toString(), "--name", "dp");
+    int rc =
+        BenchMain.run(
+            "ops",
+            "--target",
+            svc.target(),
+            "--ca",
+            svc.caCert().toString(),
+            "--cert",
+            svc.clientCert("test-client").toString(),
+            "--key",
+            svc.clientKey("test-client").toString(),
+            "--key-name",
+            "rsa2048",
+            "--op",
+            "decrypt-premaster",
+            "-c",
+            "2",
+            "--warmup",
+            "0.3s",
+            "--first-warmup",
+            "0.5s",
+            "--duration",
+            "1s",
+            "--baselines",
+            "jce",
+            "--out",
+            dir.toString(),
+            "--name",
+            "dp");
     assertThat(rc).isZero();
     JsonNode j = new ObjectMapper().readTree(dir.resolve("dp.json").toFile());
     JsonNode step = j.at("/modes/0/steps/0");
@@ -104,19 +161,46 @@ class OpsIT {
 
   @Test
   void cli_unknownKey_refusesWithTheKeysItMayUse() {
-    String err = runCapturingErr(2, "ops", "--target", svc.target(), "--ca", svc.caCert().toString(), "--cert", svc.clientCert("test-client").toString(),
-        "--key", svc.clientKey("test-client").toString(), "--key-name", "no-such-key", "--out", dir.toString());
+    String err =
+        runCapturingErr(
+            2,
+            "ops",
+            "--target",
+            svc.target(),
+            "--ca",
+            svc.caCert().toString(),
+            "--cert",
+            svc.clientCert("test-client").toString(),
+            "--key",
+            svc.clientKey("test-client").toString(),
+            "--key-name",
+            "no-such-key",
+            "--out",
+            dir.toString());
     assertThat(err).contains("key 'no-such-key' is unknown").contains("rsa2048");
   }
 
   @Test
   void cli_unreachableTarget_refusesWithAClearMessage() throws Exception {
     int port;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort(); // closed again: nothing listens there
     }
-    String err = runCapturingErr(2, "ops", "--target", "127.0.0.1:" + port, "--ca", svc.caCert().toString(), "--cert", svc.clientCert("test-client").toString(),
-        "--key", svc.clientKey("test-client").toString(), "--out", dir.toString());
+    String err =
+        runCapturingErr(
+            2,
+            "ops",
+            "--target",
+            "127.0.0.1:" + port,
+            "--ca",
+            svc.caCert().toString(),
+            "--cert",
+            svc.clientCert("test-client").toString(),
+            "--key",
+            svc.clientKey("test-client").toString(),
+            "--out",
+            dir.toString());
     assertThat(err).contains("cannot reach Keyhold at 127.0.0.1:" + port);
   }
 

@@ -1,7 +1,7 @@
 package dev.keyhold.demo;
 
-import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.demo.jsse.JsseDemoServer;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
 import java.nio.file.Path;
@@ -16,8 +16,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The JSSE HTTPS demo server: terminates TLS with the JDK's own stack while the private-key
- * steps of every handshake run in the HSM behind a Keyhold service.
+ * The JSSE HTTPS demo server: terminates TLS with the JDK's own stack while the private-key steps
+ * of every handshake run in the HSM behind a Keyhold service.
  *
  * <pre>
  * java -jar demo/target/keyhold-demo-*-all.jar \
@@ -37,32 +37,33 @@ public final class DemoMain implements Callable<Integer> {
 
   @Mixin KeyholdOptions keyhold = new KeyholdOptions();
 
-
-
-
-
-
-
-
-
-  @Option(names = "--listen", defaultValue = "127.0.0.1:8443", description = "host:port to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--listen",
+      defaultValue = "127.0.0.1:8443",
+      description = "host:port to listen on (default: ${DEFAULT-VALUE}).")
   String listen;
 
-
-
-  @Option(names = "--workers", defaultValue = "32", description = "Worker threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--workers",
+      defaultValue = "32",
+      description = "Worker threads (default: ${DEFAULT-VALUE}).")
   int workers;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new DemoMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    System.exit(
+        new CommandLine(new DemoMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
-    ClientAuth auth = ClientAuth.valueOf(keyhold.clientAuth().trim().toUpperCase(java.util.Locale.ROOT));
+    ClientAuth auth =
+        ClientAuth.valueOf(keyhold.clientAuth().trim().toUpperCase(java.util.Locale.ROOT));
     Path clientCa = keyhold.clientCa();
     if (auth != ClientAuth.NONE && clientCa == null) {
-      log.warn("--client-auth {} without --client-ca: client certificates are checked against the JDK's default trust store", keyhold.clientAuth());
+      log.warn(
+          "--client-auth {} without --client-ca: client certificates are checked against the JDK's"
+              + " default trust store",
+          keyhold.clientAuth());
     }
     int colon = listen.lastIndexOf(':');
     if (colon < 0) {
@@ -91,7 +92,8 @@ public final class DemoMain implements Callable<Integer> {
               .clientAuth(auth)
               .workerThreads(workers)
               .start()) {
-        log.info("serving keys {} from Keyhold at {}", km.aliases(), keyhold.clientConfig().target());
+        log.info(
+            "serving keys {} from Keyhold at {}", km.aliases(), keyhold.clientConfig().target());
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "keyhold-demo-shutdown"));
         try {
@@ -104,5 +106,4 @@ public final class DemoMain implements Callable<Integer> {
     }
     return 0;
   }
-
 }

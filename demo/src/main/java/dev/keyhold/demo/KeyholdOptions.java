@@ -11,46 +11,79 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * The command-line options both demo servers share (a picocli mixin): how to reach Keyhold,
- * which keys to serve, where their chains come from, and client authentication.
+ * The command-line options both demo servers share (a picocli mixin): how to reach Keyhold, which
+ * keys to serve, where their chains come from, and client authentication.
  *
  * <p>Security note: {@code --key} is the client key of the mTLS channel to Keyhold, not a TLS
  * server key; the server keys never leave the HSM.
  */
 public final class KeyholdOptions {
-  @Option(names = "--keyhold-target", required = true, description = "Keyhold service, host:port (or dns:///name:port).")
+  @Option(
+      names = "--keyhold-target",
+      required = true,
+      description = "Keyhold service, host:port (or dns:///name:port).")
   String target;
 
-  @Option(names = "--ca", required = true, description = "PEM: CA that signed the Keyhold service's certificate.")
+  @Option(
+      names = "--ca",
+      required = true,
+      description = "PEM: CA that signed the Keyhold service's certificate.")
   Path ca;
 
-  @Option(names = "--cert", required = true, description = "PEM: this server's client certificate for mTLS to Keyhold.")
+  @Option(
+      names = "--cert",
+      required = true,
+      description = "PEM: this server's client certificate for mTLS to Keyhold.")
   Path cert;
 
-  @Option(names = "--key", required = true, description = "PEM (PKCS#8): the key of --cert (channel only).")
+  @Option(
+      names = "--key",
+      required = true,
+      description = "PEM (PKCS#8): the key of --cert (channel only).")
   Path key;
 
-  @Option(names = "--authority", description = "Name the Keyhold service certificate carries, if not the target host.")
+  @Option(
+      names = "--authority",
+      description = "Name the Keyhold service certificate carries, if not the target host.")
   String authority;
 
-  @Option(names = "--deadline", defaultValue = "2s", description = "Deadline of each Keyhold call, e.g. 2s, 500ms (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--deadline",
+      defaultValue = "2s",
+      description = "Deadline of each Keyhold call, e.g. 2s, 500ms (default: ${DEFAULT-VALUE}).")
   String deadline;
 
-  @Option(names = "--key-name", description = "Keyhold key to serve (repeatable, preference order).")
+  @Option(
+      names = "--key-name",
+      description = "Keyhold key to serve (repeatable, preference order).")
   List<String> keyNames = new ArrayList<>();
 
-  @Option(names = "--chain", description = "NAME=PEM: certificate chain for key NAME from a file instead of the service (repeatable).")
+  @Option(
+      names = "--chain",
+      description =
+          "NAME=PEM: certificate chain for key NAME from a file instead of the service"
+              + " (repeatable).")
   Map<String, Path> chains = new LinkedHashMap<>();
 
-  @Option(names = "--client-auth", defaultValue = "none", description = "none, want or need (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--client-auth",
+      defaultValue = "none",
+      description = "none, want or need (default: ${DEFAULT-VALUE}).")
   String clientAuth;
 
-  @Option(names = "--client-ca", description = "PEM: CA certificates trusted for client certificates (with want/need).")
+  @Option(
+      names = "--client-ca",
+      description = "PEM: CA certificates trusted for client certificates (with want/need).")
   Path clientCa;
 
   /** The Keyhold client configuration these options describe. */
   public KeyholdClientConfig clientConfig() {
-    KeyholdClientConfig.Builder cfg = KeyholdClientConfig.builder().target(target).trustedCa(ca).clientCertificate(cert, key).deadline(parseDuration(deadline));
+    KeyholdClientConfig.Builder cfg =
+        KeyholdClientConfig.builder()
+            .target(target)
+            .trustedCa(ca)
+            .clientCertificate(cert, key)
+            .deadline(parseDuration(deadline));
     if (authority != null) {
       cfg.authority(authority);
     }
@@ -86,11 +119,13 @@ public final class KeyholdOptions {
       return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
     }
     if (t.endsWith("s")) {
-      return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+      return Duration.ofMillis(
+          Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
     }
     if (t.endsWith("m")) {
       return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
     }
-    throw new IllegalArgumentException("--deadline must look like 2s, 500ms, 1m or PT2S, not '" + s + "'");
+    throw new IllegalArgumentException(
+        "--deadline must look like 2s, 500ms, 1m or PT2S, not '" + s + "'");
   }
 }

@@ -36,19 +36,52 @@ class DemoMainIT {
         port = probe.getLocalPort();
       }
       String[] args = {
-        "--keyhold-target", svc.target(), "--authority", "localhost",
-        "--ca", svc.caCert().toString(), "--cert", svc.clientCert("test-client").toString(), "--key", svc.clientKey("test-client").toString(),
-        "--key-name", "rsa2048", "--key-name", "ec-p256",
-        "--chain", "rsa2048=" + rsaChain, "--chain", "ec-p256=" + ecChain,
-        "--listen", "127.0.0.1:" + port, "--client-auth", "want", "--client-ca", svc.caCert().toString(), "--deadline", "5s",
+        "--keyhold-target",
+        svc.target(),
+        "--authority",
+        "localhost",
+        "--ca",
+        svc.caCert().toString(),
+        "--cert",
+        svc.clientCert("test-client").toString(),
+        "--key",
+        svc.clientKey("test-client").toString(),
+        "--key-name",
+        "rsa2048",
+        "--key-name",
+        "ec-p256",
+        "--chain",
+        "rsa2048=" + rsaChain,
+        "--chain",
+        "ec-p256=" + ecChain,
+        "--listen",
+        "127.0.0.1:" + port,
+        "--client-auth",
+        "want",
+        "--client-ca",
+        svc.caCert().toString(),
+        "--deadline",
+        "5s",
       };
       AtomicInteger exit = new AtomicInteger(-1);
-      Thread main = new Thread(() -> exit.set(new CommandLine(new DemoMain()).execute(args)), "demo-main");
+      Thread main =
+          new Thread(() -> exit.set(new CommandLine(new DemoMain()).execute(args)), "demo-main");
       main.start();
       try {
         awaitListening(port);
-        String rsa = curl(svc.caCert(), port, "--tls-max", "1.2", "--tlsv1.2", "--ciphers", "AES128-GCM-SHA256");
-        assertThat(rsa).isEqualTo("hello from Keyhold: key rsa2048, protocol TLSv1.2, suite TLS_RSA_WITH_AES_128_GCM_SHA256, client (no certificate)\n");
+        String rsa =
+            curl(
+                svc.caCert(),
+                port,
+                "--tls-max",
+                "1.2",
+                "--tlsv1.2",
+                "--ciphers",
+                "AES128-GCM-SHA256");
+        assertThat(rsa)
+            .isEqualTo(
+                "hello from Keyhold: key rsa2048, protocol TLSv1.2, suite"
+                    + " TLS_RSA_WITH_AES_128_GCM_SHA256, client (no certificate)\n");
         String tls13 = curl(svc.caCert(), port, "--tlsv1.3");
         assertThat(tls13).startsWith("hello from Keyhold: key ec-p256, protocol TLSv1.3");
       } finally {
@@ -62,19 +95,40 @@ class DemoMainIT {
   private Path chain(TestKeyholdService svc, String key) throws Exception {
     KeyholdClient c =
         KeyholdClient.create(
-            KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client")).authority("localhost").deadline(Duration.ofSeconds(5)).build());
+            KeyholdClientConfig.builder()
+                .target(svc.target())
+                .trustedCa(svc.caCert())
+                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                .authority("localhost")
+                .deadline(Duration.ofSeconds(5))
+                .build());
     try (c) {
       var info = c.getKey(key);
-      var pub = KeyFactory.getInstance(key.startsWith("rsa") ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
+      var pub =
+          KeyFactory.getInstance(key.startsWith("rsa") ? "RSA" : "EC")
+              .generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
       LocalPki pki = svc.pki().loadOrCreateCa();
       Path file = dir.resolve(key + ".pem");
-      Files.writeString(file, LocalPki.pem(pki.issueFor("localhost", pub, List.of("localhost"), false), pki.caCertificate()));
+      Files.writeString(
+          file,
+          LocalPki.pem(
+              pki.issueFor("localhost", pub, List.of("localhost"), false), pki.caCertificate()));
       return file;
     }
   }
 
   private static String curl(Path ca, int port, String... opts) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "20", "--cacert", ca.toString(), "--resolve", "localhost:" + port + ":127.0.0.1"));
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "curl",
+                "-sS",
+                "--max-time",
+                "20",
+                "--cacert",
+                ca.toString(),
+                "--resolve",
+                "localhost:" + port + ":127.0.0.1"));
     cmd.addAll(List.of(opts));
     cmd.add("https://localhost:" + port + "/");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -6,9 +6,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,9 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a {@link ServiceConfig} from YAML. Unknown fields are errors (a typo must not
- * silently drop a setting), relative paths resolve against the file's folder, and every
- * failure becomes a {@link ConfigException} naming the file, the line and what to fix.
+ * Reads a {@link ServiceConfig} from YAML. Unknown fields are errors (a typo must not silently drop
+ * a setting), relative paths resolve against the file's folder, and every failure becomes a {@link
+ * ConfigException} naming the file, the line and what to fix.
  */
 public final class ConfigLoader {
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
@@ -32,11 +33,12 @@ public final class ConfigLoader {
     module.addDeserializer(Duration.class, new DurationDeserializer());
     module.addDeserializer(Path.class, new PathDeserializer());
     this.mapper =
-        new ObjectMapper(new YAMLFactory())
-            .registerModule(module)
+        YAMLMapper.builder()
+            .addModule(module)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(com.fasterxml.jackson.databind.MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
-            .disable(DeserializationFeature.WRAP_EXCEPTIONS);
+            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+            .disable(DeserializationFeature.WRAP_EXCEPTIONS)
+            .build();
   }
 
   /** Loads and validates the file. */
@@ -71,8 +73,6 @@ public final class ConfigLoader {
       String where = loc == null ? "" : " (line " + loc.getLineNr() + ")";
       String what = cause != null ? cause.getMessage() : e.getOriginalMessage();
       throw new ConfigException("config " + origin + where + ": " + firstLine(what), e);
-    } catch (IOException e) {
-      throw new ConfigException("config " + origin + ": " + e.getMessage(), e);
     }
   }
 

@@ -13,12 +13,12 @@ import java.nio.file.Path;
  * @param pin where the user PIN comes from
  * @param sessions how many PKCS#11 operations may run at once; sizes the HSM executor
  * @param queue how many more may wait for a session before callers get RESOURCE_EXHAUSTED
- * @param decryptMode {@link DecryptMode#RAW} (CKM_RSA_X_509 and depadding in the service) or
- *     {@link DecryptMode#PKCS1} for HSMs that forbid raw RSA
+ * @param decryptMode {@link DecryptMode#RAW} (CKM_RSA_X_509 and depadding in the service) or {@link
+ *     DecryptMode#PKCS1} for HSMs that forbid raw RSA
  * @param profile the SunPKCS11 vendor profile: "softhsm2" or "generic"
  * @param verifySignatures which signatures are verified with the public key before they are
- *     returned: {@link VerifyMode#ALL} (default) or {@link VerifyMode#RSA} (RSA only: the
- *     RSA-CRT fault check, without doubling the HSM work of every ECDSA signature)
+ *     returned: {@link VerifyMode#ALL} (default) or {@link VerifyMode#RSA} (RSA only: the RSA-CRT
+ *     fault check, without doubling the HSM work of every ECDSA signature)
  */
 public record HsmConfig(
     Path library,
@@ -38,7 +38,15 @@ public record HsmConfig(
   }
 
   /** As the canonical constructor, verifying every signature. */
-  public HsmConfig(Path library, String tokenLabel, Long slot, PinSource pin, int sessions, int queue, DecryptMode decryptMode, String profile) {
+  public HsmConfig(
+      Path library,
+      String tokenLabel,
+      Long slot,
+      PinSource pin,
+      int sessions,
+      int queue,
+      DecryptMode decryptMode,
+      String profile) {
     this(library, tokenLabel, slot, pin, sessions, queue, decryptMode, profile, VerifyMode.ALL);
   }
 
@@ -82,12 +90,17 @@ public record HsmConfig(
   public void checkLibraryExists() {
     if (!Files.isRegularFile(library)) {
       throw new ConfigException(
-          "PKCS#11 library " + library + " does not exist (install the HSM client, e.g. apt-get install softhsm2, or fix hsm.library)");
+          "PKCS#11 library "
+              + library
+              + " does not exist (install the HSM client, e.g. apt-get install softhsm2, or fix"
+              + " hsm.library)");
     }
   }
 
   /** Describes the token for messages: its label or slot, never the PIN. */
   public String describeToken() {
-    return tokenLabel != null && !tokenLabel.isBlank() ? "token '" + tokenLabel + "'" : "slot " + slot;
+    return tokenLabel != null && !tokenLabel.isBlank()
+        ? "token '" + tokenLabel + "'"
+        : "slot " + slot;
   }
 }

@@ -10,11 +10,11 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Where a PIN comes from: a file or an environment variable, never a command line or a
- * config value.
+ * Where a PIN comes from: a file or an environment variable, never a command line or a config
+ * value.
  *
- * <p>Security note: {@link #toString()} names the source, never the PIN; {@link #read()}
- * returns a fresh array the caller should wipe after use. Errors name the source only.
+ * <p>Security note: {@link #toString()} names the source, never the PIN; {@link #read()} returns a
+ * fresh array the caller should wipe after use. Errors name the source only.
  */
 public record PinSource(Path file, String env) {
 
@@ -43,7 +43,8 @@ public record PinSource(Path file, String env) {
       try {
         bytes = Files.readAllBytes(file);
       } catch (IOException e) {
-        throw new ConfigException("cannot read PIN file " + file + ": " + e.getClass().getSimpleName());
+        throw new ConfigException(
+            "cannot read PIN file " + file + ": " + e.getClass().getSimpleName());
       }
       try {
         int end = bytes.length;

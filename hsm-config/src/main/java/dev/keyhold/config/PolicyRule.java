@@ -4,12 +4,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One authorization rule: a client identity may use the keys that match {@code keys}
- * for {@code operations}. Default is deny: a caller no rule matches can do nothing.
+ * One authorization rule: a client identity may use the keys that match {@code keys} for {@code
+ * operations}. Default is deny: a caller no rule matches can do nothing.
  *
- * @param client the identity: a certificate SAN (DNS or URI), its subject CN, or
- *     {@code spki-sha256:<hex>} pinning the client's public key; {@code *} matches any
- *     authenticated client
+ * @param client the identity: a certificate SAN (DNS or URI), its subject CN, or {@code
+ *     spki-sha256:<hex>} pinning the client's public key; {@code *} matches any authenticated
+ *     client
  * @param keys key names, or glob patterns with {@code *} (e.g. {@code "web-*"})
  * @param operations any of {@code sign}, {@code decrypt_premaster}
  */
@@ -27,7 +27,12 @@ public record PolicyRule(String client, List<String> keys, Set<String> operation
     }
     for (String op : operations) {
       if (!KNOWN_OPERATIONS.contains(op)) {
-        throw new ConfigException("policy rule for '" + client + "': unknown operation '" + op + "' (known: sign, decrypt_premaster)");
+        throw new ConfigException(
+            "policy rule for '"
+                + client
+                + "': unknown operation '"
+                + op
+                + "' (known: sign, decrypt_premaster)");
       }
     }
     if (operations.isEmpty()) {

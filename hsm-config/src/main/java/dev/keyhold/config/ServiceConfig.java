@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The whole configuration of a Keyhold service, as read from its YAML file by
- * {@link ConfigLoader}. Relative paths are resolved against the file's folder.
+ * The whole configuration of a Keyhold service, as read from its YAML file by {@link ConfigLoader}.
+ * Relative paths are resolved against the file's folder.
  *
  * @param listen host:port to serve gRPC on (e.g. {@code 127.0.0.1:8443})
  * @param tls the service's mTLS material
@@ -74,13 +74,34 @@ public record ServiceConfig(
       if (hsm == null) {
         throw new ConfigException("hsm is required");
       }
-      TlsConfig t = new TlsConfig(base.resolve(tls.certChain()), base.resolve(tls.privateKey()), base.resolve(tls.clientCa()));
-      PinSource pin = hsm.pin().file() != null ? PinSource.ofFile(base.resolve(hsm.pin().file())) : hsm.pin();
-      HsmConfig h = new HsmConfig(base.resolve(hsm.library()), hsm.tokenLabel(), hsm.slot(), pin, hsm.sessions(), hsm.queue(), hsm.decryptMode(), hsm.profile(), hsm.verifySignatures());
+      TlsConfig t =
+          new TlsConfig(
+              base.resolve(tls.certChain()),
+              base.resolve(tls.privateKey()),
+              base.resolve(tls.clientCa()));
+      PinSource pin =
+          hsm.pin().file() != null ? PinSource.ofFile(base.resolve(hsm.pin().file())) : hsm.pin();
+      HsmConfig h =
+          new HsmConfig(
+              base.resolve(hsm.library()),
+              hsm.tokenLabel(),
+              hsm.slot(),
+              pin,
+              hsm.sessions(),
+              hsm.queue(),
+              hsm.decryptMode(),
+              hsm.profile(),
+              hsm.verifySignatures());
       Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
       return new ServiceConfig(
-          listen, t, h, policy, auditFile, metrics == null ? null : metrics.listen(),
-          maxMessageBytes == null ? 0 : maxMessageBytes, maxConnectionAge);
+          listen,
+          t,
+          h,
+          policy,
+          auditFile,
+          metrics == null ? null : metrics.listen(),
+          maxMessageBytes == null ? 0 : maxMessageBytes,
+          maxConnectionAge);
     }
   }
 

@@ -3,10 +3,10 @@ package dev.keyhold.config;
 /**
  * Renders the SunPKCS11 provider configuration for a token, per vendor profile.
  *
- * <p>The slot is always given by id ({@code slot = N}), never by {@code slotListIndex}:
- * SoftHSM lists an empty, uninitialized slot first. Key-generation templates make every
- * generated private key a token object that is {@code CKA_SENSITIVE} and not
- * {@code CKA_EXTRACTABLE}, so keys created through this provider never leave the HSM.
+ * <p>The slot is always given by id ({@code slot = N}), never by {@code slotListIndex}: SoftHSM
+ * lists an empty, uninitialized slot first. Key-generation templates make every generated private
+ * key a token object that is {@code CKA_SENSITIVE} and not {@code CKA_EXTRACTABLE}, so keys created
+ * through this provider never leave the HSM.
  */
 public final class SunPkcs11Profile {
   private SunPkcs11Profile() {}
@@ -38,7 +38,9 @@ public final class SunPkcs11Profile {
       case "generic" -> {
         // No vendor-specific settings.
       }
-      default -> throw new ConfigException("hsm.profile '" + hsm.profile() + "' is unknown (known: softhsm2, generic)");
+      default ->
+          throw new ConfigException(
+              "hsm.profile '" + hsm.profile() + "' is unknown (known: softhsm2, generic)");
     }
     return sb.toString();
   }

@@ -52,12 +52,15 @@ class ConfigLoaderTest {
     assertThat(c.hsm().decryptMode()).isEqualTo(HsmConfig.DecryptMode.RAW);
     assertThat(c.audit()).isEqualTo(dir.resolve("var/audit.log"));
     assertThat(c.maxConnectionAge()).isEqualTo(Duration.ofMinutes(10));
-    assertThat(c.policy()).singleElement().satisfies(r -> assertThat(r.operations()).contains("sign"));
+    assertThat(c.policy())
+        .singleElement()
+        .satisfies(r -> assertThat(r.operations()).contains("sign"));
   }
 
   @Test
   void load_unknownField_namesItAndTheLine() throws Exception {
-    assertThatThrownBy(() -> new ConfigLoader().load(write(VALID.replace("sessions: 3", "sesions: 3"))))
+    assertThatThrownBy(
+            () -> new ConfigLoader().load(write(VALID.replace("sessions: 3", "sesions: 3"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("sesions")
         .hasMessageContaining("line");
@@ -73,7 +76,8 @@ class ConfigLoaderTest {
 
   @Test
   void load_unknownOperation_isRejected() throws Exception {
-    assertThatThrownBy(() -> new ConfigLoader().load(write(VALID.replace("decrypt_premaster]", "decrypt]"))))
+    assertThatThrownBy(
+            () -> new ConfigLoader().load(write(VALID.replace("decrypt_premaster]", "decrypt]"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("unknown operation 'decrypt'");
   }
@@ -95,7 +99,8 @@ class ConfigLoaderTest {
   void parseDuration_units() {
     assertThat(ConfigLoader.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
     assertThat(ConfigLoader.parseDuration("2h")).isEqualTo(Duration.ofHours(2));
-    assertThatThrownBy(() -> ConfigLoader.parseDuration("soon")).isInstanceOf(ConfigException.class);
+    assertThatThrownBy(() -> ConfigLoader.parseDuration("soon"))
+        .isInstanceOf(ConfigException.class);
   }
 
   @Test
@@ -107,13 +112,20 @@ class ConfigLoaderTest {
     assertThat(file.toString()).doesNotContain("s3cret");
     PinSource env = PinSource.ofEnv("KH_PIN");
     assertThat(env.read(Map.of("KH_PIN", "1234"))).containsExactly('1', '2', '3', '4');
-    assertThatThrownBy(() -> env.read(Map.of())).hasMessageContaining("KH_PIN").hasMessageNotContaining("1234");
+    assertThatThrownBy(() -> env.read(Map.of()))
+        .hasMessageContaining("KH_PIN")
+        .hasMessageNotContaining("1234");
   }
 
   @Test
   void sunPkcs11Profile_usesSlotIdAndSensitiveTemplates() {
-    HsmConfig hsm = new HsmConfig(Path.of("/lib/p11.so"), "t", null, PinSource.ofEnv("X"), 2, 0, null, null);
+    HsmConfig hsm =
+        new HsmConfig(Path.of("/lib/p11.so"), "t", null, PinSource.ofEnv("X"), 2, 0, null, null);
     String cfg = SunPkcs11Profile.render(hsm, 1234L, "KH");
-    assertThat(cfg).contains("slot = 1234").doesNotContain("slotListIndex").contains("CKA_SENSITIVE = true").contains("CKA_EXTRACTABLE = false");
+    assertThat(cfg)
+        .contains("slot = 1234")
+        .doesNotContain("slotListIndex")
+        .contains("CKA_SENSITIVE = true")
+        .contains("CKA_EXTRACTABLE = false");
   }
 }

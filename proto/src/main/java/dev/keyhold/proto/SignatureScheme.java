@@ -8,14 +8,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The one table of TLS signature schemes that Keyhold serves, keyed by the TLS
- * SignatureScheme code point (RFC 8446 §4.2.3). Each row holds the hash, the key type,
- * the padding and the JCA names; side-specific mappings (the PKCS#11 mechanism in the
- * service, Netty's {@code SSL_SIGN_*} constants in client-lib) key on this enum in their
- * own packages.
+ * The one table of TLS signature schemes that Keyhold serves, keyed by the TLS SignatureScheme code
+ * point (RFC 8446 §4.2.3). Each row holds the hash, the key type, the padding and the JCA names;
+ * side-specific mappings (the PKCS#11 mechanism in the service, Netty's {@code SSL_SIGN_*}
+ * constants in client-lib) key on this enum in their own packages.
  *
- * <p>Security note: legacy schemes (MD5+SHA1, SHA-1, RSA-PSS with PSS-only keys) are
- * deliberately absent, so {@link #fromCodePoint} refuses them.
+ * <p>Security note: legacy schemes (MD5+SHA1, SHA-1, RSA-PSS with PSS-only keys) are deliberately
+ * absent, so {@link #fromCodePoint} refuses them.
  */
 public enum SignatureScheme {
   RSA_PKCS1_SHA256(0x0401, KeyType.KEY_TYPE_RSA, Hash.SHA256, Padding.PKCS1, null),
@@ -30,12 +29,84 @@ public enum SignatureScheme {
 
   /** The digest algorithms the schemes use, with their JCA names and output lengths. */
   public enum Hash {
-    SHA256("SHA-256", 32, new byte[] {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, (byte) 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}),
-    SHA384("SHA-384", 48, new byte[] {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, (byte) 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}),
-    SHA512("SHA-512", 64, new byte[] {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, (byte) 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40});
+    SHA256(
+        "SHA-256",
+        32,
+        new byte[] {
+          0x30,
+          0x31,
+          0x30,
+          0x0d,
+          0x06,
+          0x09,
+          0x60,
+          (byte) 0x86,
+          0x48,
+          0x01,
+          0x65,
+          0x03,
+          0x04,
+          0x02,
+          0x01,
+          0x05,
+          0x00,
+          0x04,
+          0x20
+        }),
+    SHA384(
+        "SHA-384",
+        48,
+        new byte[] {
+          0x30,
+          0x41,
+          0x30,
+          0x0d,
+          0x06,
+          0x09,
+          0x60,
+          (byte) 0x86,
+          0x48,
+          0x01,
+          0x65,
+          0x03,
+          0x04,
+          0x02,
+          0x02,
+          0x05,
+          0x00,
+          0x04,
+          0x30
+        }),
+    SHA512(
+        "SHA-512",
+        64,
+        new byte[] {
+          0x30,
+          0x51,
+          0x30,
+          0x0d,
+          0x06,
+          0x09,
+          0x60,
+          (byte) 0x86,
+          0x48,
+          0x01,
+          0x65,
+          0x03,
+          0x04,
+          0x02,
+          0x03,
+          0x05,
+          0x00,
+          0x04,
+          0x40
+        });
 
     private final String jcaName;
     private final int length;
+
+    // Never handed out: digestInfoPrefix() and digestInfo() copy it.
+    @SuppressWarnings("ImmutableEnumChecker")
     private final byte[] digestInfoPrefix;
 
     Hash(String jcaName, int length, byte[] digestInfoPrefix) {
@@ -141,8 +212,8 @@ public enum SignatureScheme {
   }
 
   /**
-   * The JCA algorithm name that signs a whole message with this scheme, e.g.
-   * "SHA256withRSA", "RSASSA-PSS" (with {@link #pssParameters()}), "SHA256withECDSA".
+   * The JCA algorithm name that signs a whole message with this scheme, e.g. "SHA256withRSA",
+   * "RSASSA-PSS" (with {@link #pssParameters()}), "SHA256withECDSA".
    */
   public String jcaSignatureName() {
     return switch (padding) {
@@ -166,8 +237,8 @@ public enum SignatureScheme {
   }
 
   /**
-   * The smallest RSA modulus, in bits, that can carry this scheme; 0 for ECDSA. PSS
-   * needs emLen ≥ hLen + sLen + 2 (RFC 8017 §9.1.1); PKCS#1 v1.5 needs DigestInfo + 11.
+   * The smallest RSA modulus, in bits, that can carry this scheme; 0 for ECDSA. PSS needs emLen ≥
+   * hLen + sLen + 2 (RFC 8017 §9.1.1); PKCS#1 v1.5 needs DigestInfo + 11.
    */
   public int minRsaBits() {
     return switch (padding) {
@@ -178,9 +249,9 @@ public enum SignatureScheme {
   }
 
   /**
-   * Whether this scheme can be used with a key of this type, size and curve. For ECDSA
-   * the curve must match: TLS 1.3 binds the curve to the scheme, and a TLS 1.2 caller
-   * that only knows the hash picks the scheme of the key's own curve.
+   * Whether this scheme can be used with a key of this type, size and curve. For ECDSA the curve
+   * must match: TLS 1.3 binds the curve to the scheme, and a TLS 1.2 caller that only knows the
+   * hash picks the scheme of the key's own curve.
    */
   public boolean fits(KeyType type, int keyBits, String keyCurve) {
     if (type != keyType) {

@@ -53,10 +53,14 @@ class SignatureSchemeTest {
   @Test
   void fits_matchesTypeCurveAndSize() {
     assertThat(SignatureScheme.RSA_PSS_RSAE_SHA512.fits(KeyType.KEY_TYPE_RSA, 2048, null)).isTrue();
-    assertThat(SignatureScheme.RSA_PSS_RSAE_SHA512.fits(KeyType.KEY_TYPE_RSA, 1024, null)).isFalse();
-    assertThat(SignatureScheme.RSA_PSS_RSAE_SHA256.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1")).isFalse();
-    assertThat(SignatureScheme.ECDSA_SECP256R1_SHA256.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1")).isTrue();
-    assertThat(SignatureScheme.ECDSA_SECP384R1_SHA384.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1")).isFalse();
+    assertThat(SignatureScheme.RSA_PSS_RSAE_SHA512.fits(KeyType.KEY_TYPE_RSA, 1024, null))
+        .isFalse();
+    assertThat(SignatureScheme.RSA_PSS_RSAE_SHA256.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1"))
+        .isFalse();
+    assertThat(SignatureScheme.ECDSA_SECP256R1_SHA256.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1"))
+        .isTrue();
+    assertThat(SignatureScheme.ECDSA_SECP384R1_SHA384.fits(KeyType.KEY_TYPE_EC, 256, "secp256r1"))
+        .isFalse();
   }
 
   @Test

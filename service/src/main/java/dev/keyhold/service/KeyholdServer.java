@@ -34,8 +34,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Keyhold service: the token, its keys, the gRPC server with mTLS (TLS 1.3,
- * client certificate required), health and reflection, the audit log and metrics.
+ * A running Keyhold service: the token, its keys, the gRPC server with mTLS (TLS 1.3, client
+ * certificate required), health and reflection, the audit log and metrics.
  */
 public final class KeyholdServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KeyholdServer.class);
@@ -48,7 +48,14 @@ public final class KeyholdServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final Keystore keystore;
 
-  private KeyholdServer(Server server, HsmExecutor executor, AuditLog audit, OperationMetrics metrics, MetricsServer metricsServer, HealthStatusManager health, Keystore keystore) {
+  private KeyholdServer(
+      Server server,
+      HsmExecutor executor,
+      AuditLog audit,
+      OperationMetrics metrics,
+      MetricsServer metricsServer,
+      HealthStatusManager health,
+      Keystore keystore) {
     this.server = server;
     this.executor = executor;
     this.audit = audit;
@@ -64,21 +71,31 @@ public final class KeyholdServer implements AutoCloseable {
   }
 
   /**
-   * Starts serving the keys of an open token. {@code decorator} wraps each key (tests use
-   * it to slow the HSM down on purpose); production passes the identity.
+   * Starts serving the keys of an open token. {@code decorator} wraps each key (tests use it to
+   * slow the HSM down on purpose); production passes the identity.
    */
-  public static KeyholdServer start(ServiceConfig config, Pkcs11Token token, UnaryOperator<HsmKey> decorator) throws IOException {
+  public static KeyholdServer start(
+      ServiceConfig config, Pkcs11Token token, UnaryOperator<HsmKey> decorator) throws IOException {
     List<HsmKey> keys = token.discoverKeys().stream().map(k -> decorator.apply(k)).toList();
     Keystore keystore = new StaticKeystore(keys);
     OperationMetrics metrics = new OperationMetrics();
     AuditLog audit = AuditLog.open(config.audit());
     HsmExecutor executor = new HsmExecutor(config.hsm().sessions(), config.hsm().queue());
     KeyServiceImpl api =
-        new KeyServiceImpl(keystore, new Policy(config.policy()), executor, new PremasterDecryptors(config.hsm().decryptMode()), audit, metrics, config.hsm().verifySignatures());
+        new KeyServiceImpl(
+            keystore,
+            new Policy(config.policy()),
+            executor,
+            new PremasterDecryptors(config.hsm().decryptMode()),
+            audit,
+            metrics,
+            config.hsm().verifySignatures());
     HealthStatusManager health = new HealthStatusManager();
 
     SslContext ssl =
-        GrpcSslContexts.configure(SslContextBuilder.forServer(config.tls().certChain().toFile(), config.tls().privateKey().toFile()))
+        GrpcSslContexts.configure(
+                SslContextBuilder.forServer(
+                    config.tls().certChain().toFile(), config.tls().privateKey().toFile()))
             .trustManager(config.tls().clientCa().toFile())
             .clientAuth(ClientAuth.REQUIRE)
             .protocols("TLSv1.3")
@@ -103,12 +120,18 @@ public final class KeyholdServer implements AutoCloseable {
 
     MetricsServer metricsServer = null;
     if (config.metricsListen() != null) {
-      ServiceConfig.HostPort m = ServiceConfig.HostPort.parse(config.metricsListen(), "metrics.listen");
+      ServiceConfig.HostPort m =
+          ServiceConfig.HostPort.parse(config.metricsListen(), "metrics.listen");
       metricsServer = new MetricsServer(m.host(), m.port(), metrics, () -> true);
     }
-    KeyholdServer ks = new KeyholdServer(server, executor, audit, metrics, metricsServer, health, keystore);
-    log.info("Keyhold listening on {}:{} (mTLS, TLS 1.3) with {} HSM sessions; keys: {}",
-        listen.host(), server.getPort(), executor.threads(), keys.stream().map(k -> k.description().toString()).toList());
+    KeyholdServer ks =
+        new KeyholdServer(server, executor, audit, metrics, metricsServer, health, keystore);
+    log.info(
+        "Keyhold listening on {}:{} (mTLS, TLS 1.3) with {} HSM sessions; keys: {}",
+        listen.host(),
+        server.getPort(),
+        executor.threads(),
+        keys.stream().map(k -> k.description().toString()).toList());
     return ks;
   }
 

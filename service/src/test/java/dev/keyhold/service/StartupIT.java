@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Start-up failures stop the service with one line that says what to fix and never the
- * PIN: in-process through {@link Pkcs11Token#open}, and through the real {@code keyhold
- * serve} command line in a child JVM (a wrong PIN can only be tested in a fresh process:
- * PKCS#11 login state is per process, and this JVM's token is already logged in).
+ * Start-up failures stop the service with one line that says what to fix and never the PIN:
+ * in-process through {@link Pkcs11Token#open}, and through the real {@code keyhold serve} command
+ * line in a child JVM (a wrong PIN can only be tested in a fresh process: PKCS#11 login state is
+ * per process, and this JVM's token is already logged in).
  */
 class StartupIT {
   private static final String WRONG_PIN = "wr0ngPIN-7351";
@@ -54,7 +54,10 @@ class StartupIT {
   void open_missingLibrary_namesThePathAndHowToFix() {
     Path missing = Path.of("/nonexistent/lib/libnohsm.so");
 
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> Pkcs11Token.open(hsmConfig(missing, TestHsm.TOKEN_LABEL, hsm.hsmConfig().pin())));
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> Pkcs11Token.open(hsmConfig(missing, TestHsm.TOKEN_LABEL, hsm.hsmConfig().pin())));
 
     assertThat(e).isNotNull();
     assertOneClearLine(e.getMessage(), missing.toString(), "does not exist", "hsm.library");
@@ -63,7 +66,11 @@ class StartupIT {
   @Test
   void open_unknownTokenLabel_namesTheLabelAndTheTokensPresent() {
     ConfigException e =
-        catchThrowableOfType(ConfigException.class, () -> Pkcs11Token.open(hsmConfig(hsm.hsmConfig().library(), "no-such-token", hsm.hsmConfig().pin())));
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                Pkcs11Token.open(
+                    hsmConfig(hsm.hsmConfig().library(), "no-such-token", hsm.hsmConfig().pin())));
 
     assertThat(e).isNotNull();
     assertOneClearLine(e.getMessage(), "no-such-token", TestHsm.TOKEN_LABEL, "hsm.tokenLabel");
@@ -74,7 +81,14 @@ class StartupIT {
     Path missingPin = dir.resolve("missing.pin");
 
     ConfigException e =
-        catchThrowableOfType(ConfigException.class, () -> Pkcs11Token.open(hsmConfig(hsm.hsmConfig().library(), TestHsm.TOKEN_LABEL, PinSource.ofFile(missingPin))));
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                Pkcs11Token.open(
+                    hsmConfig(
+                        hsm.hsmConfig().library(),
+                        TestHsm.TOKEN_LABEL,
+                        PinSource.ofFile(missingPin))));
 
     assertThat(e).isNotNull();
     assertOneClearLine(e.getMessage(), missingPin.toString());
@@ -88,7 +102,10 @@ class StartupIT {
     Cli run = cli(config(hsm.hsmConfig().library(), TestHsm.TOKEN_LABEL, pin));
 
     assertThat(run.exitCode).as(run.output).isEqualTo(2);
-    assertThat(run.keyholdLines()).as(run.output).singleElement().satisfies(line -> assertOneClearLine(line, "PIN", "wrong", pin.toString()));
+    assertThat(run.keyholdLines())
+        .as(run.output)
+        .singleElement()
+        .satisfies(line -> assertOneClearLine(line, "PIN", "wrong", pin.toString()));
     assertThat(run.output).doesNotContain(realPin).doesNotContain(WRONG_PIN);
   }
 
@@ -100,7 +117,10 @@ class StartupIT {
     Cli run = cli(config(Path.of("/nonexistent/libnohsm.so"), TestHsm.TOKEN_LABEL, pin));
 
     assertThat(run.exitCode).as(run.output).isEqualTo(2);
-    assertThat(run.keyholdLines()).as(run.output).singleElement().satisfies(line -> assertOneClearLine(line, "/nonexistent/libnohsm.so", "hsm.library"));
+    assertThat(run.keyholdLines())
+        .as(run.output)
+        .singleElement()
+        .satisfies(line -> assertOneClearLine(line, "/nonexistent/libnohsm.so", "hsm.library"));
     assertThat(run.output).doesNotContain(realPin);
   }
 
@@ -125,7 +145,14 @@ class StartupIT {
             keys: ["*"]
             operations: [sign]
         """
-            .formatted(pki.cert("server"), pki.key("server"), pki.caCert(), library, label, pinFile, dir.resolve("audit.log"));
+            .formatted(
+                pki.cert("server"),
+                pki.key("server"),
+                pki.caCert(),
+                library,
+                label,
+                pinFile,
+                dir.resolve("audit.log"));
     Path f = dir.resolve("keyhold.yaml");
     Files.writeString(f, yaml);
     return f;
@@ -148,12 +175,14 @@ class StartupIT {
     cmd.add(Main.class.getName());
     cmd.addAll(List.of("serve", "--config", config.toString()));
     Path out = dir.resolve("cli.out");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
     pb.environment().put("SOFTHSM2_CONF", hsm.softhsmConf().toString());
     Process p = pb.start();
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        throw new AssertionError("keyhold serve did not stop: " + Files.readString(out, StandardCharsets.UTF_8));
+        throw new AssertionError(
+            "keyhold serve did not stop: " + Files.readString(out, StandardCharsets.UTF_8));
       }
       return new Cli(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
     } finally {

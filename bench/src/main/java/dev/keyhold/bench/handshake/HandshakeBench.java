@@ -7,10 +7,10 @@ import dev.keyhold.bench.report.Environment;
 import dev.keyhold.bench.report.ModeResult;
 import dev.keyhold.bench.report.Ratio;
 import dev.keyhold.bench.report.StepResult;
-import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.client.netty.KeyholdSslContexts;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.demo.jsse.JsseDemoServer;
 import dev.keyhold.demo.netty.NettyDemoServer;
 import dev.keyhold.proto.v1.KeyInfo;
@@ -37,8 +37,9 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509KeyManager;
 
 /**
- * The {@code handshakes} benchmark: full TLS handshakes per second (no resumption) against
- * servers that differ only in where the private key lives, all in one run:
+ * The {@code handshakes} benchmark: full TLS handshakes per second (no resumption) against servers
+ * that differ only in where the private key lives, all in one run:
+ *
  * <ul>
  *   <li>(a) {@code jsse-pkcs12}: JSSE, key in a local PKCS#12 file;
  *   <li>(b) {@code jsse-pkcs11}: JSSE, key in the token through SunPKCS11 in this JVM;
@@ -46,10 +47,11 @@ import javax.net.ssl.X509KeyManager;
  *   <li>(d) {@code netty-keyhold}: Netty/BoringSSL with Keyhold's async private-key method;
  *   <li>(e) {@code netty-local}: Netty/BoringSSL with a local PEM key file.
  * </ul>
- * (a) and (e) use a fresh software key of the same type and size as the Keyhold key. The
- * servers are the demo servers (JSSE: a worker pool; Netty: the same event-loop count for d
- * and e) and run in this JVM; the JSSE client runs here too, one thread per concurrency.
- * Steps are interleaved by concurrency, as in {@code ops}.
+ *
+ * (a) and (e) use a fresh software key of the same type and size as the Keyhold key. The servers
+ * are the demo servers (JSSE: a worker pool; Netty: the same event-loop count for d and e) and run
+ * in this JVM; the JSSE client runs here too, one thread per concurrency. Steps are interleaved by
+ * concurrency, as in {@code ops}.
  */
 public final class HandshakeBench {
   /** The servers, by mode name. */
@@ -78,7 +80,11 @@ public final class HandshakeBench {
           return x;
         }
       }
-      throw new IllegalArgumentException("server '" + s + "' is not one of jsse-pkcs12 (a), jsse-pkcs11 (b), jsse-keyhold (c), netty-keyhold (d), netty-local (e)");
+      throw new IllegalArgumentException(
+          "server '"
+              + s
+              + "' is not one of jsse-pkcs12 (a), jsse-pkcs11 (b), jsse-keyhold (c), netty-keyhold"
+              + " (d), netty-local (e)");
     }
   }
 
@@ -91,10 +97,12 @@ public final class HandshakeBench {
   /**
    * @param keyholdClient how to reach Keyhold for (c) and (d)
    * @param pkcs11 the token for (b), or null to skip it
-   * @param jsseWorkers JSSE server worker threads (blocking: it must cover the concurrency, or the server queues)
+   * @param jsseWorkers JSSE server worker threads (blocking: it must cover the concurrency, or the
+   *     server queues)
    * @param eventLoops Netty worker event-loop threads, the same for (d) and (e)
    * @param protocols client protocols, e.g. TLSv1.3; null for the default
-   * @param cipherSuites client cipher suites, e.g. TLS_RSA_WITH_AES_128_GCM_SHA256 for RSA key exchange; null for the default
+   * @param cipherSuites client cipher suites, e.g. TLS_RSA_WITH_AES_128_GCM_SHA256 for RSA key
+   *     exchange; null for the default
    * @param workDir where the local key files for (a) and (e) are written
    */
   public record Settings(
@@ -120,7 +128,11 @@ public final class HandshakeBench {
   private final dev.keyhold.bench.ops.OpsBench.StepListener listener;
   private final Consumer<String> log;
 
-  public HandshakeBench(Settings settings, LoadRunner.Progress progress, dev.keyhold.bench.ops.OpsBench.StepListener listener, Consumer<String> log) {
+  public HandshakeBench(
+      Settings settings,
+      LoadRunner.Progress progress,
+      dev.keyhold.bench.ops.OpsBench.StepListener listener,
+      Consumer<String> log) {
     this.s = settings;
     this.progress = progress;
     this.listener = listener;
@@ -128,7 +140,12 @@ public final class HandshakeBench {
   }
 
   /** A server under test. */
-  private record Running(Server server, String description, InetSocketAddress address, LongSupplier failed, AutoCloseable closer) {}
+  private record Running(
+      Server server,
+      String description,
+      InetSocketAddress address,
+      LongSupplier failed,
+      AutoCloseable closer) {}
 
   public BenchReport run() throws Exception {
     String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
@@ -136,11 +153,13 @@ public final class HandshakeBench {
     List<String> notes = new ArrayList<>();
     List<Running> running = new ArrayList<>();
     // The same preflight as ops: a clear message when the target is unreachable or the key unknown.
-    try (dev.keyhold.bench.ops.KeyholdTarget target = dev.keyhold.bench.ops.KeyholdTarget.connect(s.keyholdClient(), s.keyName())) {
+    try (dev.keyhold.bench.ops.KeyholdTarget target =
+        dev.keyhold.bench.ops.KeyholdTarget.connect(s.keyholdClient(), s.keyName())) {
       KeyholdClient client = target.client();
       KeyInfo key = target.key();
       boolean rsa = key.getKeyType() == KeyType.KEY_TYPE_RSA;
-      TlsMaterial.LocalFiles files = TlsMaterial.generate(s.workDir(), rsa, key.getKeyBits(), key.getCurve());
+      TlsMaterial.LocalFiles files =
+          TlsMaterial.generate(s.workDir(), rsa, key.getKeyBits(), key.getCurve());
       for (Server srv : s.servers()) {
         Running r = start(srv, client, files);
         if (r == null) {
@@ -158,36 +177,53 @@ public final class HandshakeBench {
         Running r = it.next();
         try {
           negotiated.put(r.server().mode(), tlsClient.probe(r.address()));
-          log.accept(r.server().mode() + ": " + negotiated.get(r.server().mode()) + " on " + r.address());
+          log.accept(
+              r.server().mode() + ": " + negotiated.get(r.server().mode()) + " on " + r.address());
         } catch (java.io.IOException e) {
-          notes.add(r.server().mode() + " skipped: its first handshake failed (" + e.getMessage() + "); see the server's log line above the table");
+          notes.add(
+              r.server().mode()
+                  + " skipped: its first handshake failed ("
+                  + e.getMessage()
+                  + "); see the server's log line above the table");
           log.accept(r.server().mode() + ": first handshake failed, skipped: " + e.getMessage());
           r.closer().close();
           it.remove();
         }
       }
 
-      LoadRunner keyholdRunner = new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
-      LoadRunner localRunner = new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
+      LoadRunner keyholdRunner =
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
+      LoadRunner localRunner =
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       running.forEach(r -> results.put(r.server().mode(), new ArrayList<>()));
       for (int c : s.concurrency()) {
         for (Running r : running) {
-          boolean offloaded = r.server() == Server.JSSE_KEYHOLD || r.server() == Server.NETTY_KEYHOLD;
-          StepResult step = (offloaded ? keyholdRunner : localRunner).runBlocking(r.server().mode(), c, tlsClient.against(r.address()));
+          boolean offloaded =
+              r.server() == Server.JSSE_KEYHOLD || r.server() == Server.NETTY_KEYHOLD;
+          StepResult step =
+              (offloaded ? keyholdRunner : localRunner)
+                  .runBlocking(r.server().mode(), c, tlsClient.against(r.address()));
           results.get(r.server().mode()).add(step);
           listener.stepDone(r.server().mode(), step);
         }
       }
       List<ModeResult> modes = new ArrayList<>();
       for (Running r : running) {
-        modes.add(new ModeResult(r.server().mode(), r.description() + "; negotiated " + negotiated.get(r.server().mode()), results.get(r.server().mode())));
+        modes.add(
+            new ModeResult(
+                r.server().mode(),
+                r.description() + "; negotiated " + negotiated.get(r.server().mode()),
+                results.get(r.server().mode())));
         long failed = r.failed().getAsLong();
         if (failed > 0) {
           notes.add(r.server().mode() + ": the server counted " + failed + " failed handshakes");
         }
       }
-      notes.add("client and the JSSE/Netty servers share the bench JVM; client CPU is both. The client trusts any server certificate (chain checks are equal in every mode) but verifies the handshake signature.");
+      notes.add(
+          "client and the JSSE/Netty servers share the bench JVM; client CPU is both. The client"
+              + " trusts any server certificate (chain checks are equal in every mode) but verifies"
+              + " the handshake signature.");
       if (s.service() == null) {
         notes.add("Keyhold service CPU not measured: pass --service-pid, or --start-service");
       }
@@ -203,11 +239,29 @@ public final class HandshakeBench {
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("jsseWorkerThreads", s.jsseWorkers());
       settings.put("nettyEventLoopThreads", s.eventLoops());
-      settings.put("clientProtocols", s.protocols() == null ? "default" : String.join(",", s.protocols()));
-      settings.put("clientCipherSuites", s.cipherSuites() == null ? "default" : String.join(",", s.cipherSuites()));
+      settings.put(
+          "clientProtocols", s.protocols() == null ? "default" : String.join(",", s.protocols()));
+      settings.put(
+          "clientCipherSuites",
+          s.cipherSuites() == null ? "default" : String.join(",", s.cipherSuites()));
       settings.put("resumption", "none: every client session is invalidated after its connection");
-      String title = "TLS handshakes/s with " + key.getName() + " (" + settings.get("keyType") + "), no resumption";
-      return new BenchReport("handshakes", title, started, s.command(), env, settings, modes, ratios(modes, rsa), Map.of(), notes);
+      String title =
+          "TLS handshakes/s with "
+              + key.getName()
+              + " ("
+              + settings.get("keyType")
+              + "), no resumption";
+      return new BenchReport(
+          "handshakes",
+          title,
+          started,
+          s.command(),
+          env,
+          settings,
+          modes,
+          ratios(modes, rsa),
+          Map.of(),
+          notes);
     } finally {
       for (Running r : running) {
         try {
@@ -219,10 +273,14 @@ public final class HandshakeBench {
     }
   }
 
-  private Running start(Server srv, KeyholdClient client, TlsMaterial.LocalFiles files) throws Exception {
+  private Running start(Server srv, KeyholdClient client, TlsMaterial.LocalFiles files)
+      throws Exception {
     switch (srv) {
       case JSSE_PKCS12 -> {
-        return jsse(srv, TlsMaterial.pkcs12KeyManager(files), "JSSE demo server, key in local PKCS#12 file " + files.pkcs12().getFileName());
+        return jsse(
+            srv,
+            TlsMaterial.pkcs12KeyManager(files),
+            "JSSE demo server, key in local PKCS#12 file " + files.pkcs12().getFileName());
       }
       case JSSE_PKCS11 -> {
         if (s.pkcs11() == null) {
@@ -231,21 +289,34 @@ public final class HandshakeBench {
         KeyStore ks = s.pkcs11().open();
         KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
         kmf.init(ks, new char[0]);
-        return jsse(srv, TlsMaterial.singleAlias((X509KeyManager) kmf.getKeyManagers()[0], s.keyName()), "JSSE demo server, token key through SunPKCS11 in-process");
+        return jsse(
+            srv,
+            TlsMaterial.singleAlias((X509KeyManager) kmf.getKeyManagers()[0], s.keyName()),
+            "JSSE demo server, token key through SunPKCS11 in-process");
       }
       case JSSE_KEYHOLD -> {
-        return jsse(srv, KeyholdKeyManager.create(client, s.keyName()), "JSSE demo server with KeyholdKeyManager (key offloaded)");
+        return jsse(
+            srv,
+            KeyholdKeyManager.create(client, s.keyName()),
+            "JSSE demo server with KeyholdKeyManager (key offloaded)");
       }
       case NETTY_KEYHOLD -> {
-        return netty(srv, KeyholdSslContexts.forServer(client, s.keyName()), "Netty/BoringSSL demo server, Keyhold async private-key method");
+        return netty(
+            srv,
+            KeyholdSslContexts.forServer(client, s.keyName()),
+            "Netty/BoringSSL demo server, Keyhold async private-key method");
       }
       case NETTY_LOCAL -> {
-        SslContext ctx = SslContextBuilder.forServer(files.certPem().toFile(), files.keyPem().toFile())
-            .sslProvider(SslProvider.OPENSSL)
-            .protocols("TLSv1.3", "TLSv1.2")
-            .ciphers(KeyholdSslContexts.DEFAULT_SERVER_CIPHERS)
-            .build();
-        return netty(srv, ctx, "Netty/BoringSSL demo server, key in local PEM file " + files.keyPem().getFileName());
+        SslContext ctx =
+            SslContextBuilder.forServer(files.certPem().toFile(), files.keyPem().toFile())
+                .sslProvider(SslProvider.OPENSSL)
+                .protocols("TLSv1.3", "TLSv1.2")
+                .ciphers(KeyholdSslContexts.DEFAULT_SERVER_CIPHERS)
+                .build();
+        return netty(
+            srv,
+            ctx,
+            "Netty/BoringSSL demo server, key in local PEM file " + files.keyPem().getFileName());
       }
       default -> throw new IllegalStateException(srv.toString());
     }
@@ -253,8 +324,20 @@ public final class HandshakeBench {
 
   private Running jsse(Server srv, KeyManager km, String description) throws Exception {
     SSLContext ctx = JsseDemoServer.sslContext(km, null);
-    JsseDemoServer server = JsseDemoServer.builder(ctx).keyManager(km).host("127.0.0.1").port(0).clientAuth(JsseDemoServer.ClientAuth.NONE).workerThreads(s.jsseWorkers()).start();
-    return new Running(srv, description + ", " + s.jsseWorkers() + " worker threads", new InetSocketAddress("127.0.0.1", server.port()), server::handshakesFailed, server);
+    JsseDemoServer server =
+        JsseDemoServer.builder(ctx)
+            .keyManager(km)
+            .host("127.0.0.1")
+            .port(0)
+            .clientAuth(JsseDemoServer.ClientAuth.NONE)
+            .workerThreads(s.jsseWorkers())
+            .start();
+    return new Running(
+        srv,
+        description + ", " + s.jsseWorkers() + " worker threads",
+        new InetSocketAddress("127.0.0.1", server.port()),
+        server::handshakesFailed,
+        server);
   }
 
   private Running netty(Server srv, SslContext ctx, String description) throws Exception {
@@ -265,10 +348,15 @@ public final class HandshakeBench {
       ReferenceCountUtil.release(ctx);
       throw e;
     }
-    return new Running(srv, description + ", " + s.eventLoops() + " event-loop threads", new InetSocketAddress("127.0.0.1", h.port()), h::handshakesFailed, () -> {
-      h.close();
-      ReferenceCountUtil.release(ctx);
-    });
+    return new Running(
+        srv,
+        description + ", " + s.eventLoops() + " event-loop threads",
+        new InetSocketAddress("127.0.0.1", h.port()),
+        h::handshakesFailed,
+        () -> {
+          h.close();
+          ReferenceCountUtil.release(ctx);
+        });
   }
 
   /** (c)/(b), (c)/(a), (d)/(e) at peak and per concurrency; targets 0.8 for RSA. */
@@ -281,16 +369,32 @@ public final class HandshakeBench {
     return out;
   }
 
-  private static void pair(List<Ratio> out, List<ModeResult> modes, String a, String b, Double target) {
+  private static void pair(
+      List<Ratio> out, List<ModeResult> modes, String a, String b, Double target) {
     ModeResult x = modes.stream().filter(m -> m.mode().equals(a)).findFirst().orElse(null);
     ModeResult y = modes.stream().filter(m -> m.mode().equals(b)).findFirst().orElse(null);
     if (x == null || y == null || y.peakOpsPerSecond() <= 0) {
       return;
     }
-    out.add(new Ratio(a, b, 0, Math.round(x.peakOpsPerSecond() / y.peakOpsPerSecond() * 1000) / 1000.0, target));
+    out.add(
+        new Ratio(
+            a,
+            b,
+            0,
+            Math.round(x.peakOpsPerSecond() / y.peakOpsPerSecond() * 1000) / 1000.0,
+            target));
     for (StepResult st : x.steps()) {
-      y.step(st.concurrency()).filter(o -> o.opsPerSecond() > 0)
-          .ifPresent(o -> out.add(new Ratio(a, b, st.concurrency(), Math.round(st.opsPerSecond() / o.opsPerSecond() * 1000) / 1000.0, null)));
+      y.step(st.concurrency())
+          .filter(o -> o.opsPerSecond() > 0)
+          .ifPresent(
+              o ->
+                  out.add(
+                      new Ratio(
+                          a,
+                          b,
+                          st.concurrency(),
+                          Math.round(st.opsPerSecond() / o.opsPerSecond() * 1000) / 1000.0,
+                          null)));
     }
   }
 }

@@ -13,12 +13,14 @@ import javax.net.ssl.SSLSocket;
 
 /**
  * One bench connection: TCP connect, a full TLS handshake, one small HTTP/1.1 request and its
- * response, close. Sessions are never resumed: each session is invalidated after use, which
- * removes it from the client's cache, so the next ClientHello offers no ticket or PSK and
- * the server has to do its private-key step again.
+ * response, close. Sessions are never resumed: each session is invalidated after use, which removes
+ * it from the client's cache, so the next ClientHello offers no ticket or PSK and the server has to
+ * do its private-key step again.
  */
 public final class HandshakeClient {
-  private static final byte[] REQUEST = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] REQUEST =
+      "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII);
 
   private final SSLContext context;
   private final String[] protocols;
@@ -26,9 +28,11 @@ public final class HandshakeClient {
 
   /**
    * @param protocols e.g. {"TLSv1.3"}; null for the JDK default
-   * @param cipherSuites e.g. {"TLS_RSA_WITH_AES_128_GCM_SHA256"} for RSA key exchange; null for the default
+   * @param cipherSuites e.g. {"TLS_RSA_WITH_AES_128_GCM_SHA256"} for RSA key exchange; null for the
+   *     default
    */
-  public HandshakeClient(String[] protocols, String[] cipherSuites) throws GeneralSecurityException {
+  public HandshakeClient(String[] protocols, String[] cipherSuites)
+      throws GeneralSecurityException {
     this.context = SSLContext.getInstance("TLS");
     this.context.init(null, TlsMaterial.trustAll(), null);
     this.protocols = protocols;
@@ -69,7 +73,9 @@ public final class HandshakeClient {
     }
   }
 
-  /** Reads a response head and a Content-Length body (or to EOF), so the server finished its side. */
+  /**
+   * Reads a response head and a Content-Length body (or to EOF), so the server finished its side.
+   */
   static void readResponse(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
     int last4 = 0;

@@ -33,20 +33,29 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Key material for the handshake servers that do not use Keyhold: a fresh software key of
- * the same type and size as the Keyhold key, with a self-signed certificate, written as a
- * PKCS#12 file (JSSE) and as PEM files (Netty/BoringSSL), so those servers load their key
- * from a local file as a user's would. Also the client's trust-everything manager and a
- * key manager pinned to one alias.
+ * Key material for the handshake servers that do not use Keyhold: a fresh software key of the same
+ * type and size as the Keyhold key, with a self-signed certificate, written as a PKCS#12 file
+ * (JSSE) and as PEM files (Netty/BoringSSL), so those servers load their key from a local file as a
+ * user's would. Also the client's trust-everything manager and a key manager pinned to one alias.
  */
 public final class TlsMaterial {
   private TlsMaterial() {}
 
   /** A key file pair on disk. */
-  public record LocalFiles(Path pkcs12, char[] pkcs12Password, Path certPem, Path keyPem, PrivateKey key, X509Certificate cert) {}
+  public record LocalFiles(
+      Path pkcs12,
+      char[] pkcs12Password,
+      Path certPem,
+      Path keyPem,
+      PrivateKey key,
+      X509Certificate cert) {}
 
-  /** Generates an RSA key of {@code bits} or an EC key on {@code curve}, and writes it under {@code dir}. */
-  public static LocalFiles generate(Path dir, boolean rsa, int bits, String curve) throws GeneralSecurityException, IOException {
+  /**
+   * Generates an RSA key of {@code bits} or an EC key on {@code curve}, and writes it under {@code
+   * dir}.
+   */
+  public static LocalFiles generate(Path dir, boolean rsa, int bits, String curve)
+      throws GeneralSecurityException, IOException {
     KeyPair kp;
     String sigAlg;
     if (rsa) {
@@ -64,14 +73,23 @@ public final class TlsMaterial {
     Instant now = Instant.now();
     X509Certificate cert;
     try {
-      cert = new JcaX509CertificateConverter().getCertificate(
-          new JcaX509v3CertificateBuilder(name, new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(2))), name, kp.getPublic())
-              .build(new JcaContentSignerBuilder(sigAlg).build(kp.getPrivate())));
+      cert =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  new JcaX509v3CertificateBuilder(
+                          name,
+                          new BigInteger(64, new SecureRandom()),
+                          Date.from(now.minus(Duration.ofHours(1))),
+                          Date.from(now.plus(Duration.ofDays(2))),
+                          name,
+                          kp.getPublic())
+                      .build(new JcaContentSignerBuilder(sigAlg).build(kp.getPrivate())));
     } catch (org.bouncycastle.operator.OperatorCreationException e) {
       throw new GeneralSecurityException("cannot sign the bench certificate: " + e.getMessage(), e);
     }
     Files.createDirectories(dir);
-    char[] password = "bench".toCharArray(); // a throwaway key for a local benchmark server, not a secret
+    char[] password =
+        "bench".toCharArray(); // a throwaway key for a local benchmark server, not a secret
     KeyStore p12 = KeyStore.getInstance("PKCS12");
     p12.load(null, null);
     p12.setKeyEntry("server", kp.getPrivate(), password, new X509Certificate[] {cert});
@@ -87,7 +105,8 @@ public final class TlsMaterial {
   }
 
   /** A key manager over the PKCS#12 file, as a JSSE server configured with a key file has. */
-  public static KeyManager pkcs12KeyManager(LocalFiles files) throws GeneralSecurityException, IOException {
+  public static KeyManager pkcs12KeyManager(LocalFiles files)
+      throws GeneralSecurityException, IOException {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(files.pkcs12())) {
       ks.load(in, files.pkcs12Password());
@@ -98,8 +117,8 @@ public final class TlsMaterial {
   }
 
   /**
-   * Serves exactly one alias of a key store (e.g. the one token key among several), so that
-   * every server in a run presents the key under test whatever the client offers.
+   * Serves exactly one alias of a key store (e.g. the one token key among several), so that every
+   * server in a run presents the key under test whatever the client offers.
    */
   public static X509ExtendedKeyManager singleAlias(X509KeyManager delegate, String alias) {
     return new X509ExtendedKeyManager() {
@@ -141,10 +160,10 @@ public final class TlsMaterial {
   }
 
   /**
-   * The bench client trusts any server certificate: chain validation would cost the same in
-   * every mode and is not what is measured. The handshake still proves possession of the key,
-   * since the client checks the server's CertificateVerify (or the Finished after RSA key
-   * exchange) against the certificate's public key.
+   * The bench client trusts any server certificate: chain validation would cost the same in every
+   * mode and is not what is measured. The handshake still proves possession of the key, since the
+   * client checks the server's CertificateVerify (or the Finished after RSA key exchange) against
+   * the certificate's public key.
    */
   public static TrustManager[] trustAll() {
     return new TrustManager[] {
@@ -156,10 +175,12 @@ public final class TlsMaterial {
         public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+        public void checkClientTrusted(
+            X509Certificate[] chain, String authType, SSLEngine engine) {}
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
+        public void checkServerTrusted(
+            X509Certificate[] chain, String authType, SSLEngine engine) {}
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) {}
@@ -176,6 +197,12 @@ public final class TlsMaterial {
   }
 
   private static String pem(String type, byte[] der) {
-    return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n-----END " + type + "-----\n";
+    return "-----BEGIN "
+        + type
+        + "-----\n"
+        + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+        + "\n-----END "
+        + type
+        + "-----\n";
   }
 }

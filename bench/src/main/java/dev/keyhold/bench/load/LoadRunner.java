@@ -20,16 +20,16 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Runs one closed-loop load step: exactly {@code concurrency} operations in flight for a
- * warm-up and then a measured window, after which no new operation starts and the ones in
- * flight are drained before anything is read. Only operations that complete inside the
- * measured window count, and each one is counted in the same place as its latency is
- * recorded, so the step's operation count always equals its histogram's count.
+ * Runs one closed-loop load step: exactly {@code concurrency} operations in flight for a warm-up
+ * and then a measured window, after which no new operation starts and the ones in flight are
+ * drained before anything is read. Only operations that complete inside the measured window count,
+ * and each one is counted in the same place as its latency is recorded, so the step's operation
+ * count always equals its histogram's count.
  *
- * <p>Two drivers: {@link #runAsync} keeps {@code concurrency} asynchronous calls in flight
- * from gRPC's own threads (no thread per request); {@link #runBlocking} uses
- * {@code concurrency} threads for blocking APIs such as SunPKCS11, which is how a user of
- * those APIs gets parallelism. The loop is bounded by time and stops itself.
+ * <p>Two drivers: {@link #runAsync} keeps {@code concurrency} asynchronous calls in flight from
+ * gRPC's own threads (no thread per request); {@link #runBlocking} uses {@code concurrency} threads
+ * for blocking APIs such as SunPKCS11, which is how a user of those APIs gets parallelism. The loop
+ * is bounded by time and stops itself.
  */
 public final class LoadRunner {
   /** An asynchronous operation; {@code start} must not block. */
@@ -47,13 +47,20 @@ public final class LoadRunner {
   /** Receives a progress snapshot about twice a second. */
   @FunctionalInterface
   public interface Progress {
-    void update(String label, boolean warmingUp, double elapsedSeconds, double totalSeconds, long completed, long errors);
+    void update(
+        String label,
+        boolean warmingUp,
+        double elapsedSeconds,
+        double totalSeconds,
+        long completed,
+        long errors);
 
     Progress NONE = (l, w, e, t, c, x) -> {};
   }
 
   /** Latencies above a minute are clamped: such a call has failed by any useful measure. */
   static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(60);
+
   private static final long DRAIN_SECONDS = 30;
 
   private final Duration warmup;
@@ -64,17 +71,23 @@ public final class LoadRunner {
   private final Progress progress;
 
   /**
-   * @param service the Keyhold service process for CPU and RSS, or null; ignored when it is this process
+   * @param service the Keyhold service process for CPU and RSS, or null; ignored when it is this
+   *     process
    */
   public LoadRunner(Duration warmup, Duration duration, ProcessCpu service, Progress progress) {
     this(warmup, warmup, duration, service, progress);
   }
 
   /**
-   * @param firstWarmup warm-up of the first step of each label: JIT compilation of a fresh JVM
-   *     (the service's included) and connection set-up take far longer than a step's warm-up
+   * @param firstWarmup warm-up of the first step of each label: JIT compilation of a fresh JVM (the
+   *     service's included) and connection set-up take far longer than a step's warm-up
    */
-  public LoadRunner(Duration warmup, Duration firstWarmup, Duration duration, ProcessCpu service, Progress progress) {
+  public LoadRunner(
+      Duration warmup,
+      Duration firstWarmup,
+      Duration duration,
+      ProcessCpu service,
+      Progress progress) {
     if (duration.isZero() || duration.isNegative() || warmup.isNegative()) {
       throw new IllegalArgumentException("duration must be positive and warm-up not negative");
     }
@@ -86,46 +99,56 @@ public final class LoadRunner {
   }
 
   /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
-  public StepResult runAsync(String label, int concurrency, AsyncOperation op) throws InterruptedException {
+  public StepResult runAsync(String label, int concurrency, AsyncOperation op)
+      throws InterruptedException {
     Step step = new Step();
     CountDownLatch chainsDone = new CountDownLatch(concurrency);
     for (int i = 0; i < concurrency; i++) {
       new Chain(step, op, chainsDone).next();
     }
-    return measure(label, concurrency, step, () -> chainsDone.await(DRAIN_SECONDS, TimeUnit.SECONDS));
+    return measure(
+        label, concurrency, step, () -> chainsDone.await(DRAIN_SECONDS, TimeUnit.SECONDS));
   }
 
   /** Runs {@code op} in a loop on each of {@code concurrency} threads. */
-  public StepResult runBlocking(String label, int concurrency, BlockingOperation op) throws InterruptedException {
+  public StepResult runBlocking(String label, int concurrency, BlockingOperation op)
+      throws InterruptedException {
     Step step = new Step();
     List<Thread> threads = new ArrayList<>();
     for (int i = 0; i < concurrency; i++) {
-      Thread t = new Thread(() -> {
-        while (step.phase != Step.STOP) {
-          long start = System.nanoTime();
-          Throwable error = null;
-          try {
-            op.run();
-          } catch (Exception | Error e) {
-            error = e;
-          }
-          step.complete(start, error);
-        }
-      }, "bench-" + label + "-" + i);
+      Thread t =
+          new Thread(
+              () -> {
+                while (step.phase != Step.STOP) {
+                  long start = System.nanoTime();
+                  Throwable error = null;
+                  try {
+                    op.run();
+                  } catch (Exception | Error e) {
+                    error = e;
+                  }
+                  step.complete(start, error);
+                }
+              },
+              "bench-" + label + "-" + i);
       t.setDaemon(true);
       threads.add(t);
       t.start();
     }
-    return measure(label, concurrency, step, () -> {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
-      for (Thread t : threads) {
-        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        if (t.isAlive()) {
-          return false;
-        }
-      }
-      return true;
-    });
+    return measure(
+        label,
+        concurrency,
+        step,
+        () -> {
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
+          for (Thread t : threads) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (t.isAlive()) {
+              return false;
+            }
+          }
+          return true;
+        });
   }
 
   @FunctionalInterface
@@ -133,7 +156,8 @@ public final class LoadRunner {
     boolean await() throws InterruptedException;
   }
 
-  private StepResult measure(String label, int concurrency, Step step, Drain drain) throws InterruptedException {
+  private StepResult measure(String label, int concurrency, Step step, Drain drain)
+      throws InterruptedException {
     ProcessCpu self = ProcessCpu.self();
     waitReporting(label, true, warmedUp.add(label) ? firstWarmup : warmup, step);
     step.recorder.reset();
@@ -171,13 +195,20 @@ public final class LoadRunner {
         encode(h));
   }
 
-  private void waitReporting(String label, boolean warmingUp, Duration length, Step step) throws InterruptedException {
+  private void waitReporting(String label, boolean warmingUp, Duration length, Step step)
+      throws InterruptedException {
     long start = System.nanoTime();
     long end = start + length.toNanos();
     for (long now = start; now < end; now = System.nanoTime()) {
       TimeUnit.NANOSECONDS.sleep(Math.min(end - now, TimeUnit.MILLISECONDS.toNanos(500)));
       long errors = step.errors.values().stream().mapToLong(LongAdder::sum).sum();
-      progress.update(label, warmingUp, (System.nanoTime() - start) / 1e9, length.toNanos() / 1e9, step.completed.sum(), errors);
+      progress.update(
+          label,
+          warmingUp,
+          (System.nanoTime() - start) / 1e9,
+          length.toNanos() / 1e9,
+          step.completed.sum(),
+          errors);
     }
   }
 
@@ -233,9 +264,9 @@ public final class LoadRunner {
   }
 
   /**
-   * One in-flight slot: starts an operation, and on its completion the next one. A future
-   * that is already complete when returned is handled in the loop rather than by
-   * recursion, so a fast-failing target cannot overflow the stack.
+   * One in-flight slot: starts an operation, and on its completion the next one. A future that is
+   * already complete when returned is handled in the loop rather than by recursion, so a
+   * fast-failing target cannot overflow the stack.
    */
   private static final class Chain {
     private final Step step;
@@ -262,10 +293,11 @@ public final class LoadRunner {
           step.complete(start, failure(f));
           continue;
         }
-        f.whenComplete((r, e) -> {
-          step.complete(start, e);
-          next();
-        });
+        f.whenComplete(
+            (r, e) -> {
+              step.complete(start, e);
+              next();
+            });
         return;
       }
       done.countDown();

@@ -13,7 +13,8 @@ public final class Outcome {
   /** The gRPC status (plus Keyhold reason) of a failure, or the exception's simple class name. */
   public static String of(Throwable t) {
     Throwable c = t;
-    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
       c = c.getCause();
     }
     if (c instanceof StatusRuntimeException sre) {

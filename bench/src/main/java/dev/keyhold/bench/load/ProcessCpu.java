@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 
 /**
- * Reads a process's CPU time and resident memory: this JVM through the
- * OperatingSystemMXBean, another process through {@code /proc/PID/stat} and
- * {@code /proc/PID/status} (Linux). A probe that cannot read returns empty rather than
- * failing the run, because CPU numbers are an extra, not the measurement.
+ * Reads a process's CPU time and resident memory: this JVM through the OperatingSystemMXBean,
+ * another process through {@code /proc/PID/stat} and {@code /proc/PID/status} (Linux). A probe that
+ * cannot read returns empty rather than failing the run, because CPU numbers are an extra, not the
+ * measurement.
  */
 public final class ProcessCpu {
   /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel build. */
@@ -42,12 +42,16 @@ public final class ProcessCpu {
 
   /** CPU time (user + system) used so far, in nanoseconds. */
   public OptionalLong cpuNanos() {
-    if (isSelf() && ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+    if (isSelf()
+        && ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os) {
       long t = os.getProcessCpuTime();
       return t < 0 ? OptionalLong.empty() : OptionalLong.of(t);
     }
     try {
-      return OptionalLong.of(parseStatCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) * NANOS_PER_TICK);
+      return OptionalLong.of(
+          parseStatCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")))
+              * NANOS_PER_TICK);
     } catch (IOException | RuntimeException e) {
       return OptionalLong.empty();
     }
@@ -68,8 +72,8 @@ public final class ProcessCpu {
   }
 
   /**
-   * utime + stime (fields 14 and 15) of a {@code /proc/PID/stat} line. The command name in
-   * field 2 may contain spaces and parentheses, so fields are counted after the last ')'.
+   * utime + stime (fields 14 and 15) of a {@code /proc/PID/stat} line. The command name in field 2
+   * may contain spaces and parentheses, so fields are counted after the last ')'.
    */
   static long parseStatCpuTicks(String stat) {
     String rest = stat.substring(stat.lastIndexOf(')') + 2);

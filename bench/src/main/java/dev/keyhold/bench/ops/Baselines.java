@@ -16,8 +16,8 @@ import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
 
 /**
- * The keys the in-process baselines use: the same token key through SunPKCS11
- * ({@code pkcs11-direct}) and a software key of equal size ({@code jce}).
+ * The keys the in-process baselines use: the same token key through SunPKCS11 ({@code
+ * pkcs11-direct}) and a software key of equal size ({@code jce}).
  */
 public final class Baselines {
   private Baselines() {}
@@ -29,17 +29,21 @@ public final class Baselines {
    */
   public record LocalKey(Provider provider, PrivateKey privateKey, PublicKey publicKey) {}
 
-  /** Opens the token of {@code hsm} (its own SunPKCS11 instance and login) and finds the key by label. */
+  /**
+   * Opens the token of {@code hsm} (its own SunPKCS11 instance and login) and finds the key by
+   * label.
+   */
   public static LocalKey pkcs11(HsmConfig hsm, String keyName) throws GeneralSecurityException {
     Pkcs11Token token = Pkcs11Token.open(hsm);
     return pkcs11(token.provider(), hsm, keyName);
   }
 
   /**
-   * Finds the key on an already configured SunPKCS11 provider. The token's own key store is
-   * not exported, so this loads another view of it with the PIN from the same source.
+   * Finds the key on an already configured SunPKCS11 provider. The token's own key store is not
+   * exported, so this loads another view of it with the PIN from the same source.
    */
-  public static LocalKey pkcs11(Provider provider, HsmConfig hsm, String keyName) throws GeneralSecurityException {
+  public static LocalKey pkcs11(Provider provider, HsmConfig hsm, String keyName)
+      throws GeneralSecurityException {
     KeyStore ks = pkcs11KeyStore(provider, hsm);
     if (!ks.isKeyEntry(keyName)) {
       throw new GeneralSecurityException("key '" + keyName + "' is not on " + hsm.describeToken());
@@ -49,14 +53,19 @@ public final class Baselines {
     return new LocalKey(provider, priv, pub);
   }
 
-  /** The token's key store through {@code provider}, logged in with the PIN from the config's source. */
-  public static KeyStore pkcs11KeyStore(Provider provider, HsmConfig hsm) throws GeneralSecurityException {
+  /**
+   * The token's key store through {@code provider}, logged in with the PIN from the config's
+   * source.
+   */
+  public static KeyStore pkcs11KeyStore(Provider provider, HsmConfig hsm)
+      throws GeneralSecurityException {
     KeyStore ks = KeyStore.getInstance("PKCS11", provider);
     char[] pin = hsm.pin().read();
     try {
       ks.load(null, pin);
     } catch (IOException e) {
-      throw new GeneralSecurityException("cannot log in to " + hsm.describeToken() + ": " + e.getMessage(), e);
+      throw new GeneralSecurityException(
+          "cannot log in to " + hsm.describeToken() + ": " + e.getMessage(), e);
     } finally {
       Arrays.fill(pin, '\0');
     }

@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A Keyhold endpoint reached with mTLS through client-lib, checked before any load: the
- * target must answer, the key must exist for this client and allow the operation, and the
- * scheme must suit the key. Each failure is a {@link TargetException} that says what to fix.
+ * A Keyhold endpoint reached with mTLS through client-lib, checked before any load: the target must
+ * answer, the key must exist for this client and allow the operation, and the scheme must suit the
+ * key. Each failure is a {@link TargetException} that says what to fix.
  */
 public final class KeyholdTarget implements AutoCloseable {
   /** The target cannot be used for this run; the message is meant for the terminal. */
@@ -46,11 +46,12 @@ public final class KeyholdTarget implements AutoCloseable {
   }
 
   /**
-   * Connects and checks the key. The client is configured as the caller gave it (client-lib's
-   * retry of UNAVAILABLE included, as an application server would run it); a retried call
-   * counts once, with its total latency.
+   * Connects and checks the key. The client is configured as the caller gave it (client-lib's retry
+   * of UNAVAILABLE included, as an application server would run it); a retried call counts once,
+   * with its total latency.
    */
-  public static KeyholdTarget connect(KeyholdClientConfig config, String keyName) throws TargetException {
+  public static KeyholdTarget connect(KeyholdClientConfig config, String keyName)
+      throws TargetException {
     KeyholdClient client;
     try {
       client = KeyholdClient.create(config);
@@ -63,9 +64,17 @@ public final class KeyholdTarget implements AutoCloseable {
         keys = client.listKeys();
       } catch (KeyholdException e) {
         if (e.isUnavailable()) {
-          throw new TargetException("cannot reach Keyhold at " + config.target() + " (" + e.code() + "): is the service running, and do --ca/--cert/--key match its PKI? " + rootMessage(e), e);
+          throw new TargetException(
+              "cannot reach Keyhold at "
+                  + config.target()
+                  + " ("
+                  + e.code()
+                  + "): is the service running, and do --ca/--cert/--key match its PKI? "
+                  + rootMessage(e),
+              e);
         }
-        throw new TargetException("Keyhold at " + config.target() + " refused to list keys: " + e.getMessage(), e);
+        throw new TargetException(
+            "Keyhold at " + config.target() + " refused to list keys: " + e.getMessage(), e);
       }
       KeyInfo info;
       try {
@@ -73,13 +82,21 @@ public final class KeyholdTarget implements AutoCloseable {
       } catch (KeyholdException e) {
         if (e.code() == Status.Code.NOT_FOUND) {
           throw new TargetException(
-              "key '" + keyName + "' is unknown at " + config.target() + " or this client may not use it; keys it may use: "
-                  + keys.stream().map(KeyInfo::getName).toList(), e);
+              "key '"
+                  + keyName
+                  + "' is unknown at "
+                  + config.target()
+                  + " or this client may not use it; keys it may use: "
+                  + keys.stream().map(KeyInfo::getName).toList(),
+              e);
         }
-        throw new TargetException("cannot describe key '" + keyName + "' at " + config.target() + ": " + e.getMessage(), e);
+        throw new TargetException(
+            "cannot describe key '" + keyName + "' at " + config.target() + ": " + e.getMessage(),
+            e);
       }
       PublicKey pub =
-          KeyFactory.getInstance(info.getKeyType() == KeyType.KEY_TYPE_RSA ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
+          KeyFactory.getInstance(info.getKeyType() == KeyType.KEY_TYPE_RSA ? "RSA" : "EC")
+              .generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
       return new KeyholdTarget(client, info, pub);
     } catch (TargetException e) {
       client.close();
@@ -102,9 +119,16 @@ public final class KeyholdTarget implements AutoCloseable {
     return client;
   }
 
-  /** The scheme to use: {@code requested} if it suits the key, else the key's first scheme when none was requested. */
+  /**
+   * The scheme to use: {@code requested} if it suits the key, else the key's first scheme when none
+   * was requested.
+   */
   public SignatureScheme scheme(String requested) throws TargetException {
-    List<SignatureScheme> usable = key.getSchemesList().stream().map(c -> SignatureScheme.fromCodePoint(c).orElse(null)).filter(s -> s != null).toList();
+    List<SignatureScheme> usable =
+        key.getSchemesList().stream()
+            .map(c -> SignatureScheme.fromCodePoint(c).orElse(null))
+            .filter(s -> s != null)
+            .toList();
     if (requested == null || requested.isBlank()) {
       if (usable.isEmpty()) {
         throw new TargetException("key '" + key.getName() + "' offers no signature scheme", null);
@@ -112,32 +136,58 @@ public final class KeyholdTarget implements AutoCloseable {
       return usable.get(0);
     }
     for (SignatureScheme s : usable) {
-      if (s.ianaName().equalsIgnoreCase(requested) || Integer.toString(s.codePoint()).equals(requested) || String.format("0x%04x", s.codePoint()).equalsIgnoreCase(requested)) {
+      if (s.ianaName().equalsIgnoreCase(requested)
+          || Integer.toString(s.codePoint()).equals(requested)
+          || String.format("0x%04x", s.codePoint()).equalsIgnoreCase(requested)) {
         return s;
       }
     }
     throw new TargetException(
-        "scheme '" + requested + "' does not suit key '" + key.getName() + "'; it offers " + usable.stream().map(SignatureScheme::ianaName).toList(), null);
+        "scheme '"
+            + requested
+            + "' does not suit key '"
+            + key.getName()
+            + "'; it offers "
+            + usable.stream().map(SignatureScheme::ianaName).toList(),
+        null);
   }
 
   /** Checks that this client may perform the operation on the key. */
   public void checkAllowed(Workload.Operation op) throws TargetException {
-    Operation needed = op == Workload.Operation.SIGN ? Operation.OPERATION_SIGN : Operation.OPERATION_DECRYPT_PREMASTER;
+    Operation needed =
+        op == Workload.Operation.SIGN
+            ? Operation.OPERATION_SIGN
+            : Operation.OPERATION_DECRYPT_PREMASTER;
     if (!key.getOperationsList().contains(needed)) {
-      throw new TargetException("this client may not " + op.cliName() + " with key '" + key.getName() + "' (allowed: " + key.getOperationsList() + ")", null);
+      throw new TargetException(
+          "this client may not "
+              + op.cliName()
+              + " with key '"
+              + key.getName()
+              + "' (allowed: "
+              + key.getOperationsList()
+              + ")",
+          null);
     }
     if (op == Workload.Operation.DECRYPT_PREMASTER && key.getKeyType() != KeyType.KEY_TYPE_RSA) {
-      throw new TargetException("decrypt-premaster needs an RSA key; '" + key.getName() + "' is " + key.getKeyType(), null);
+      throw new TargetException(
+          "decrypt-premaster needs an RSA key; '" + key.getName() + "' is " + key.getKeyType(),
+          null);
     }
   }
 
   /**
-   * One Keyhold call per start. Requests are built once and sent through client-lib's
-   * future stub, so the client adds as little CPU as possible to the measurement.
+   * One Keyhold call per start. Requests are built once and sent through client-lib's future stub,
+   * so the client adds as little CPU as possible to the measurement.
    */
   public AsyncOperation operation(Workload w) throws GeneralSecurityException {
     if (w.operation() == Workload.Operation.SIGN) {
-      SignRequest req = SignRequest.newBuilder().setKey(KeyholdClient.ref(key.getName())).setScheme(w.scheme().codePoint()).setDigest(ByteString.copyFrom(w.digest())).build();
+      SignRequest req =
+          SignRequest.newBuilder()
+              .setKey(KeyholdClient.ref(key.getName()))
+              .setScheme(w.scheme().codePoint())
+              .setDigest(ByteString.copyFrom(w.digest()))
+              .build();
       return () -> toCompletable(client.futureStub().sign(req));
     }
     DecryptPremasterRequest req =
@@ -149,17 +199,20 @@ public final class KeyholdTarget implements AutoCloseable {
     return () -> toCompletable(client.futureStub().decryptPremaster(req));
   }
 
-  private static <T> CompletableFuture<T> toCompletable(com.google.common.util.concurrent.ListenableFuture<T> f) {
+  private static <T> CompletableFuture<T> toCompletable(
+      com.google.common.util.concurrent.ListenableFuture<T> f) {
     CompletableFuture<T> out = new CompletableFuture<>();
-    f.addListener(() -> {
-      try {
-        out.complete(com.google.common.util.concurrent.Futures.getDone(f));
-      } catch (java.util.concurrent.ExecutionException e) {
-        out.completeExceptionally(e.getCause());
-      } catch (RuntimeException e) {
-        out.completeExceptionally(e);
-      }
-    }, com.google.common.util.concurrent.MoreExecutors.directExecutor());
+    f.addListener(
+        () -> {
+          try {
+            out.complete(com.google.common.util.concurrent.Futures.getDone(f));
+          } catch (java.util.concurrent.ExecutionException e) {
+            out.completeExceptionally(e.getCause());
+          } catch (RuntimeException e) {
+            out.completeExceptionally(e);
+          }
+        },
+        com.google.common.util.concurrent.MoreExecutors.directExecutor());
     return out;
   }
 

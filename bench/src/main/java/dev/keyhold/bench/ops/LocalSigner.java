@@ -12,12 +12,11 @@ import java.security.interfaces.RSAPublicKey;
 import javax.crypto.Cipher;
 
 /**
- * The private-key step done in this JVM through a JCA provider: SunPKCS11 on the same token
- * ({@code pkcs11-direct}) or the JDK's software providers ({@code jce}). It uses the same
- * mechanisms as the service ({@code NONEwithRSA} over DigestInfo, {@code NONEwithECDSA},
- * raw RSA for PSS and for the pre-master secret), a fresh {@code Signature}/{@code Cipher}
- * per operation as the service does, and no fault check, because a user of the provider
- * would not do one.
+ * The private-key step done in this JVM through a JCA provider: SunPKCS11 on the same token ({@code
+ * pkcs11-direct}) or the JDK's software providers ({@code jce}). It uses the same mechanisms as the
+ * service ({@code NONEwithRSA} over DigestInfo, {@code NONEwithECDSA}, raw RSA for PSS and for the
+ * pre-master secret), a fresh {@code Signature}/{@code Cipher} per operation as the service does,
+ * and no fault check, because a user of the provider would not do one.
  */
 public final class LocalSigner {
   private LocalSigner() {}
@@ -25,7 +24,9 @@ public final class LocalSigner {
   /**
    * @param provider the provider, or null for the JDK default (software) providers
    */
-  public static BlockingOperation operation(Workload w, PrivateKey key, PublicKey pub, Provider provider) throws GeneralSecurityException {
+  public static BlockingOperation operation(
+      Workload w, PrivateKey key, PublicKey pub, Provider provider)
+      throws GeneralSecurityException {
     if (w.operation() == Workload.Operation.DECRYPT_PREMASTER) {
       byte[] ct = w.premasterCiphertext(pub);
       return () -> rawRsa(provider, key, ct);
@@ -52,15 +53,20 @@ public final class LocalSigner {
     };
   }
 
-  private static byte[] sign(Provider p, String alg, PrivateKey key, byte[] input) throws GeneralSecurityException {
+  private static byte[] sign(Provider p, String alg, PrivateKey key, byte[] input)
+      throws GeneralSecurityException {
     Signature sig = p == null ? Signature.getInstance(alg) : Signature.getInstance(alg, p);
     sig.initSign(key);
     sig.update(input);
     return sig.sign();
   }
 
-  private static byte[] rawRsa(Provider p, PrivateKey key, byte[] input) throws GeneralSecurityException {
-    Cipher c = p == null ? Cipher.getInstance("RSA/ECB/NoPadding") : Cipher.getInstance("RSA/ECB/NoPadding", p);
+  private static byte[] rawRsa(Provider p, PrivateKey key, byte[] input)
+      throws GeneralSecurityException {
+    Cipher c =
+        p == null
+            ? Cipher.getInstance("RSA/ECB/NoPadding")
+            : Cipher.getInstance("RSA/ECB/NoPadding", p);
     c.init(Cipher.DECRYPT_MODE, key);
     return c.doFinal(input);
   }

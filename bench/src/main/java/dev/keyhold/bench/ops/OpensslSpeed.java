@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The native ceiling: {@code openssl speed -mr -seconds N -multi M ALG}, parsed from its
- * machine-readable summary line ({@code +F2:...} for RSA, {@code +F4:...} for ECDSA, whose
- * fourth field is private-key operations per second summed over the M processes). A private
- * RSA operation costs the same for signing and for decrypting, so one number serves both.
+ * machine-readable summary line ({@code +F2:...} for RSA, {@code +F4:...} for ECDSA, whose fourth
+ * field is private-key operations per second summed over the M processes). A private RSA operation
+ * costs the same for signing and for decrypting, so one number serves both.
  */
 public final class OpensslSpeed {
   private OpensslSpeed() {}
@@ -20,7 +20,9 @@ public final class OpensslSpeed {
   /** The {@code openssl speed} algorithm for a key, if openssl has one for it. */
   public static Optional<String> algorithm(KeyInfo key) {
     if (key.getKeyType() == KeyType.KEY_TYPE_RSA) {
-      return List.of(1024, 2048, 3072, 4096, 7680, 15360).contains(key.getKeyBits()) ? Optional.of("rsa" + key.getKeyBits()) : Optional.empty();
+      return List.of(1024, 2048, 3072, 4096, 7680, 15360).contains(key.getKeyBits())
+          ? Optional.of("rsa" + key.getKeyBits())
+          : Optional.empty();
     }
     return switch (key.getCurve()) {
       case "secp256r1" -> Optional.of("ecdsap256");
@@ -45,14 +47,26 @@ public final class OpensslSpeed {
   }
 
   /** Runs openssl speed; empty when it fails or prints nothing parseable. */
-  public static OptionalDouble run(String algorithm, int seconds, int processes) throws InterruptedException {
-    List<String> cmd = processes > 1
-        ? List.of("openssl", "speed", "-mr", "-seconds", Integer.toString(seconds), "-multi", Integer.toString(processes), algorithm)
-        : List.of("openssl", "speed", "-mr", "-seconds", Integer.toString(seconds), algorithm);
+  public static OptionalDouble run(String algorithm, int seconds, int processes)
+      throws InterruptedException {
+    List<String> cmd =
+        processes > 1
+            ? List.of(
+                "openssl",
+                "speed",
+                "-mr",
+                "-seconds",
+                Integer.toString(seconds),
+                "-multi",
+                Integer.toString(processes),
+                algorithm)
+            : List.of("openssl", "speed", "-mr", "-seconds", Integer.toString(seconds), algorithm);
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes());
-      // openssl speed runs sign and verify for N seconds each: give it the time plus slack, then stop it.
+      String out =
+          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      // openssl speed runs sign and verify for N seconds each: give it the time plus slack, then
+      // stop it.
       if (!p.waitFor(seconds * 3L + 30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         return OptionalDouble.empty();

@@ -2,14 +2,14 @@ package dev.keyhold.bench.ops;
 
 import dev.keyhold.bench.load.LoadRunner;
 import dev.keyhold.bench.load.ProcessCpu;
+import dev.keyhold.bench.ops.Baselines.LocalKey;
+import dev.keyhold.bench.ops.KeyholdTarget.TargetException;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.Environment;
 import dev.keyhold.bench.report.LatencySummary;
 import dev.keyhold.bench.report.ModeResult;
 import dev.keyhold.bench.report.Ratio;
 import dev.keyhold.bench.report.StepResult;
-import dev.keyhold.bench.ops.Baselines.LocalKey;
-import dev.keyhold.bench.ops.KeyholdTarget.TargetException;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
@@ -27,10 +27,10 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The {@code ops} benchmark: Sign or DecryptPremaster through Keyhold over a concurrency
- * sweep, with the selected baselines measured in the same run. Steps are interleaved by
- * concurrency (Keyhold c=1, baselines c=1, Keyhold c=2, ...) so that background load on a
- * shared machine skews the modes alike rather than one mode more than another.
+ * The {@code ops} benchmark: Sign or DecryptPremaster through Keyhold over a concurrency sweep,
+ * with the selected baselines measured in the same run. Steps are interleaved by concurrency
+ * (Keyhold c=1, baselines c=1, Keyhold c=2, ...) so that background load on a shared machine skews
+ * the modes alike rather than one mode more than another.
  */
 public final class OpsBench {
   /** The in-process baselines and the native ceiling. */
@@ -55,7 +55,8 @@ public final class OpsBench {
           return b;
         }
       }
-      throw new IllegalArgumentException("baseline '" + s + "' is not one of pkcs11-direct, jce, openssl");
+      throw new IllegalArgumentException(
+          "baseline '" + s + "' is not one of pkcs11-direct, jce, openssl");
     }
   }
 
@@ -106,7 +107,11 @@ public final class OpsBench {
   private final StepListener listener;
   private final Consumer<String> log;
 
-  public OpsBench(Settings settings, LoadRunner.Progress progress, StepListener listener, Consumer<String> log) {
+  public OpsBench(
+      Settings settings,
+      LoadRunner.Progress progress,
+      StepListener listener,
+      Consumer<String> log) {
     this.s = settings;
     this.progress = progress;
     this.listener = listener;
@@ -120,31 +125,50 @@ public final class OpsBench {
     try (KeyholdTarget target = KeyholdTarget.connect(s.client(), s.keyName())) {
       target.checkAllowed(s.operation());
       KeyInfo key = target.key();
-      Workload w = s.operation() == Workload.Operation.SIGN ? Workload.sign(target.scheme(s.scheme())) : Workload.decryptPremaster();
+      Workload w =
+          s.operation() == Workload.Operation.SIGN
+              ? Workload.sign(target.scheme(s.scheme()))
+              : Workload.decryptPremaster();
 
       Map<String, LoadRunner.AsyncOperation> async = new LinkedHashMap<>();
       Map<String, LoadRunner.BlockingOperation> blocking = new LinkedHashMap<>();
       Map<String, String> descriptions = new LinkedHashMap<>();
       async.put("keyhold", target.operation(w));
-      descriptions.put("keyhold", "Keyhold " + w.describe() + " over gRPC/mTLS to " + s.client().target() + ", async, in-flight = concurrency");
+      descriptions.put(
+          "keyhold",
+          "Keyhold "
+              + w.describe()
+              + " over gRPC/mTLS to "
+              + s.client().target()
+              + ", async, in-flight = concurrency");
       if (s.baselines().contains(Baseline.PKCS11_DIRECT)) {
         if (s.pkcs11() == null) {
           notes.add("pkcs11-direct skipped: no --config to reach the token in-process");
         } else {
           LocalKey lk = s.pkcs11().open(key.getName());
-          blocking.put("pkcs11-direct", LocalSigner.operation(w, lk.privateKey(), lk.publicKey(), lk.provider()));
-          descriptions.put("pkcs11-direct", "the same token key through SunPKCS11 in the bench JVM, one thread per concurrency");
+          blocking.put(
+              "pkcs11-direct",
+              LocalSigner.operation(w, lk.privateKey(), lk.publicKey(), lk.provider()));
+          descriptions.put(
+              "pkcs11-direct",
+              "the same token key through SunPKCS11 in the bench JVM, one thread per concurrency");
         }
       }
       if (s.baselines().contains(Baseline.JCE)) {
         LocalKey lk = Baselines.jce(key);
         blocking.put("jce", LocalSigner.operation(w, lk.privateKey(), lk.publicKey(), null));
-        descriptions.put("jce", "JDK software provider, equal-size key (" + keyLabel(key) + "), one thread per concurrency");
+        descriptions.put(
+            "jce",
+            "JDK software provider, equal-size key ("
+                + keyLabel(key)
+                + "), one thread per concurrency");
       }
 
       // Service CPU is attributed to Keyhold steps only: during a baseline the service idles.
-      LoadRunner runner = new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
-      LoadRunner baselineRunner = new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
+      LoadRunner runner =
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
+      LoadRunner baselineRunner =
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       descriptions.keySet().forEach(m -> results.put(m, new ArrayList<>()));
       for (int c : s.concurrency()) {
@@ -162,7 +186,9 @@ public final class OpsBench {
       List<ModeResult> modes = new ArrayList<>();
       results.forEach((m, steps) -> modes.add(new ModeResult(m, descriptions.get(m), steps)));
       if (s.service() == null) {
-        notes.add("service CPU and RSS not measured: pass --service-pid, or let the bench start the service (--start-service)");
+        notes.add(
+            "service CPU and RSS not measured: pass --service-pid, or let the bench start the"
+                + " service (--start-service)");
       } else if (s.service().isSelf()) {
         notes.add("the service ran inside the bench JVM: client CPU includes the service");
       }
@@ -178,8 +204,19 @@ public final class OpsBench {
       settings.put("firstWarmupSeconds", s.firstWarmup().toMillis() / 1000.0);
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("baselines", s.baselines().stream().map(Baseline::mode).toList());
-      String title = "Keyhold " + w.describe() + " with " + key.getName() + " (" + keyLabel(key) + ")";
-      return new BenchReport("ops", title, started, s.command(), env, settings, modes, ratios(modes, key, w), derived(modes), notes);
+      String title =
+          "Keyhold " + w.describe() + " with " + key.getName() + " (" + keyLabel(key) + ")";
+      return new BenchReport(
+          "ops",
+          title,
+          started,
+          s.command(),
+          env,
+          settings,
+          modes,
+          ratios(modes, key, w),
+          derived(modes),
+          notes);
     }
   }
 
@@ -188,10 +225,20 @@ public final class OpsBench {
     listener.stepDone(mode, step);
   }
 
-  private void runOpenssl(KeyInfo key, Environment env, Map<String, List<StepResult>> results, Map<String, String> descriptions, List<String> notes) throws InterruptedException {
+  private void runOpenssl(
+      KeyInfo key,
+      Environment env,
+      Map<String, List<StepResult>> results,
+      Map<String, String> descriptions,
+      List<String> notes)
+      throws InterruptedException {
     var alg = OpensslSpeed.algorithm(key);
     if (alg.isEmpty() || !OpensslSpeed.present()) {
-      notes.add("openssl skipped: " + (alg.isEmpty() ? "no openssl speed algorithm for " + keyLabel(key) : "no openssl binary"));
+      notes.add(
+          "openssl skipped: "
+              + (alg.isEmpty()
+                  ? "no openssl speed algorithm for " + keyLabel(key)
+                  : "no openssl binary"));
       return;
     }
     int seconds = (int) Math.max(1, Math.round(s.duration().toMillis() / 1000.0));
@@ -206,17 +253,36 @@ public final class OpsBench {
         notes.add("openssl speed " + alg.get() + " -multi " + c + " printed no result");
         continue;
       }
-      StepResult step = new StepResult(c, seconds, Math.round(rate.getAsDouble() * seconds), rate.getAsDouble(), LatencySummary.NONE, Map.of(), null, null, null, null, null);
+      StepResult step =
+          new StepResult(
+              c,
+              seconds,
+              Math.round(rate.getAsDouble() * seconds),
+              rate.getAsDouble(),
+              LatencySummary.NONE,
+              Map.of(),
+              null,
+              null,
+              null,
+              null,
+              null);
       steps.add(step);
       listener.stepDone("openssl", step);
     }
     if (!steps.isEmpty()) {
       results.put("openssl", steps);
-      descriptions.put("openssl", "openssl speed " + alg.get() + " (private-key ops/s, -multi = concurrency, up to the CPU count; throughput only)");
+      descriptions.put(
+          "openssl",
+          "openssl speed "
+              + alg.get()
+              + " (private-key ops/s, -multi = concurrency, up to the CPU count; throughput only)");
     }
   }
 
-  /** Keyhold against each baseline, per common concurrency and at peak, with the targets on the peak ratios. */
+  /**
+   * Keyhold against each baseline, per common concurrency and at peak, with the issue's targets on
+   * the peak ratios.
+   */
   static List<Ratio> ratios(List<ModeResult> modes, KeyInfo key, Workload w) {
     List<Ratio> out = new ArrayList<>();
     ModeResult kh = modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().orElse(null);
@@ -229,10 +295,25 @@ public final class OpsBench {
         continue;
       }
       Double target = b.mode().equals("pkcs11-direct") ? (ec ? 0.5 : 0.85) : null;
-      out.add(new Ratio("keyhold", b.mode(), 0, round3(kh.peakOpsPerSecond() / b.peakOpsPerSecond()), target));
+      out.add(
+          new Ratio(
+              "keyhold",
+              b.mode(),
+              0,
+              round3(kh.peakOpsPerSecond() / b.peakOpsPerSecond()),
+              target));
       for (StepResult st : kh.steps()) {
-        b.step(st.concurrency()).filter(x -> x.opsPerSecond() > 0)
-            .ifPresent(x -> out.add(new Ratio("keyhold", b.mode(), st.concurrency(), round3(st.opsPerSecond() / x.opsPerSecond()), null)));
+        b.step(st.concurrency())
+            .filter(x -> x.opsPerSecond() > 0)
+            .ifPresent(
+                x ->
+                    out.add(
+                        new Ratio(
+                            "keyhold",
+                            b.mode(),
+                            st.concurrency(),
+                            round3(st.opsPerSecond() / x.opsPerSecond()),
+                            null)));
       }
     }
     return out;
@@ -241,21 +322,38 @@ public final class OpsBench {
   /** Keyhold's added median latency at concurrency 1 over pkcs11-direct (target ≤ 150 µs). */
   static Map<String, Object> derived(List<ModeResult> modes) {
     Map<String, Object> d = new LinkedHashMap<>();
-    var kh = modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().flatMap(m -> m.step(1));
-    var direct = modes.stream().filter(m -> m.mode().equals("pkcs11-direct")).findFirst().flatMap(m -> m.step(1));
+    var kh =
+        modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().flatMap(m -> m.step(1));
+    var direct =
+        modes.stream()
+            .filter(m -> m.mode().equals("pkcs11-direct"))
+            .findFirst()
+            .flatMap(m -> m.step(1));
     if (kh.isPresent() && direct.isPresent() && kh.get().ops() > 0 && direct.get().ops() > 0) {
-      d.put("addedP50MicrosAtConcurrency1", round3(kh.get().latency().p50() - direct.get().latency().p50()));
+      d.put(
+          "addedP50MicrosAtConcurrency1",
+          round3(kh.get().latency().p50() - direct.get().latency().p50()));
       d.put("addedP50MicrosTarget", 150.0);
     }
-    modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().ifPresent(m -> {
-      m.steps().stream().map(StepResult::serviceRssBytes).filter(x -> x != null).mapToLong(Long::longValue).max()
-          .ifPresent(rss -> d.put("serviceMaxRssMiB", round3(rss / 1048576.0)));
-    });
+    modes.stream()
+        .filter(m -> m.mode().equals("keyhold"))
+        .findFirst()
+        .ifPresent(
+            m -> {
+              m.steps().stream()
+                  .map(StepResult::serviceRssBytes)
+                  .filter(x -> x != null)
+                  .mapToLong(Long::longValue)
+                  .max()
+                  .ifPresent(rss -> d.put("serviceMaxRssMiB", round3(rss / 1048576.0)));
+            });
     return d;
   }
 
   static String keyLabel(KeyInfo key) {
-    return key.getKeyType() == KeyType.KEY_TYPE_RSA ? "RSA-" + key.getKeyBits() : "EC " + key.getCurve();
+    return key.getKeyType() == KeyType.KEY_TYPE_RSA
+        ? "RSA-" + key.getKeyBits()
+        : "EC " + key.getCurve();
   }
 
   private static double round3(double v) {

@@ -10,16 +10,17 @@ import java.util.Locale;
 import javax.crypto.Cipher;
 
 /**
- * What every mode of an {@code ops} run does once per operation: sign one digest with a
- * scheme, or decrypt one RSA-encrypted pre-master secret. The inputs are made once, so the
- * modes differ only in who performs the private-key step.
+ * What every mode of an {@code ops} run does once per operation: sign one digest with a scheme, or
+ * decrypt one RSA-encrypted pre-master secret. The inputs are made once, so the modes differ only
+ * in who performs the private-key step.
  *
  * @param operation sign or decrypt-premaster
  * @param scheme the signature scheme (sign), or null
  * @param digest the digest to sign, of the scheme's hash length
  * @param clientVersion the ClientHello version bound into the pre-master secret (decrypt)
  */
-public record Workload(Operation operation, SignatureScheme scheme, byte[] digest, int clientVersion) {
+public record Workload(
+    Operation operation, SignatureScheme scheme, byte[] digest, int clientVersion) {
 
   /** The two operations Keyhold serves. */
   public enum Operation {
@@ -49,7 +50,9 @@ public record Workload(Operation operation, SignatureScheme scheme, byte[] diges
   }
 
   public static Workload sign(SignatureScheme scheme) throws GeneralSecurityException {
-    byte[] digest = MessageDigest.getInstance(scheme.hash().jcaName()).digest("keyhold-bench".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    byte[] digest =
+        MessageDigest.getInstance(scheme.hash().jcaName())
+            .digest("keyhold-bench".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     return new Workload(Operation.SIGN, scheme, digest, 0);
   }
 

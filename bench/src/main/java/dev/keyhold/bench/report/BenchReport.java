@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Everything one run measured, as written to the JSON file and rendered into the table and
- * the HTML report.
+ * Everything one run measured, as written to the JSON file and rendered into the table and the HTML
+ * report.
  *
  * @param kind "ops" or "handshakes"
  * @param title one line, e.g. "Sign rsa2048 rsa_pkcs1_sha256"
@@ -15,7 +15,8 @@ import java.util.Optional;
  * @param settings the run's parameters (target, key, scheme, operation, sweep, durations, ...)
  * @param modes one per measured mode, Keyhold first
  * @param ratios throughput ratios of each mode to its baselines
- * @param derived other numbers computed from the modes, e.g. Keyhold's added p50 latency at concurrency 1
+ * @param derived other numbers computed from the modes, e.g. Keyhold's added p50 latency at
+ *     concurrency 1
  * @param notes what was skipped and why, and caveats (e.g. service CPU unknown)
  */
 public record BenchReport(

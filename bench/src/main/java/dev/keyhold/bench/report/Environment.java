@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  *
  * @param cpus processors visible to the JVM
  * @param cpuModel from /proc/cpuinfo, or "unknown"
- * @param loadAverage the 1-minute load average when the run started (other work on the machine skews results)
+ * @param loadAverage the 1-minute load average when the run started (other work on the machine
+ *     skews results)
  */
 public record Environment(
     int cpus,
@@ -33,7 +34,8 @@ public record Environment(
   /** Describes this machine and JVM. */
   public static Environment capture() {
     var os = ManagementFactory.getOperatingSystemMXBean();
-    long mem = os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : -1;
+    long mem =
+        os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : -1;
     return new Environment(
         Runtime.getRuntime().availableProcessors(),
         readCpuModel(),
@@ -45,7 +47,9 @@ public record Environment(
         System.getProperty("java.vm.name"),
         String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()),
         benchProperty("bench.version"),
-        io.grpc.ManagedChannel.class.getPackage().getImplementationVersion() == null ? grpcVersionFallback() : io.grpc.ManagedChannel.class.getPackage().getImplementationVersion(),
+        io.grpc.ManagedChannel.class.getPackage().getImplementationVersion() == null
+            ? grpcVersionFallback()
+            : io.grpc.ManagedChannel.class.getPackage().getImplementationVersion(),
         command("openssl", "version"),
         command("softhsm2-util", "--version"));
   }
@@ -53,7 +57,8 @@ public record Environment(
   /** A value from the filtered bench.properties (versions fixed at build time). */
   public static String benchProperty(String name) {
     Properties p = new Properties();
-    try (InputStream in = Environment.class.getResourceAsStream("/dev/keyhold/bench/bench.properties")) {
+    try (InputStream in =
+        Environment.class.getResourceAsStream("/dev/keyhold/bench/bench.properties")) {
       if (in != null) {
         p.load(in);
       }
@@ -65,7 +70,8 @@ public record Environment(
 
   private static String grpcVersionFallback() {
     try {
-      return (String) Class.forName("io.grpc.internal.GrpcUtil").getField("IMPLEMENTATION_VERSION").get(null);
+      return (String)
+          Class.forName("io.grpc.internal.GrpcUtil").getField("IMPLEMENTATION_VERSION").get(null);
     } catch (ReflectiveOperationException | RuntimeException e) {
       return "unknown";
     }
@@ -87,7 +93,9 @@ public record Environment(
   static String command(String... cmd) {
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes()).trim();
+      String out =
+          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              .trim();
       if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
         p.destroy();
         return "absent";

@@ -3,11 +3,12 @@ package dev.keyhold.bench.report;
 import org.HdrHistogram.Histogram;
 
 /**
- * Latency percentiles of one measured step, in microseconds, taken from an HdrHistogram
- * recorded in nanoseconds. {@code count} is the histogram's total count, so a report can be
- * checked against the step's operation count.
+ * Latency percentiles of one measured step, in microseconds, taken from an HdrHistogram recorded in
+ * nanoseconds. {@code count} is the histogram's total count, so a report can be checked against the
+ * step's operation count.
  */
-public record LatencySummary(long count, double mean, double p50, double p90, double p99, double p999, double max) {
+public record LatencySummary(
+    long count, double mean, double p50, double p90, double p99, double p999, double max) {
 
   /** An empty summary, for modes that measure throughput only (e.g. openssl speed). */
   public static final LatencySummary NONE = new LatencySummary(0, 0, 0, 0, 0, 0, 0);

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * All steps of one mode, e.g. {@code keyhold}, {@code pkcs11-direct}, {@code jce},
- * {@code openssl} (ops) or {@code jsse-pkcs12}, {@code jsse-keyhold} (handshakes).
+ * All steps of one mode, e.g. {@code keyhold}, {@code pkcs11-direct}, {@code jce}, {@code openssl}
+ * (ops) or {@code jsse-pkcs12}, {@code jsse-keyhold} (handshakes).
  *
  * @param mode short name used in tables, charts and ratios
  * @param description what exactly was measured, in one line

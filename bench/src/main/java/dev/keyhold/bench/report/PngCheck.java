@@ -8,16 +8,18 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 
 /**
- * Checks that a screenshot of the HTML report shows something: enough non-background
- * pixels and enough distinct colours for text plus several coloured chart series. Used by
- * {@code bench/check-report.sh}; exit code 0 when the picture passes.
+ * Checks that a screenshot of the HTML report shows something: enough non-background pixels and
+ * enough distinct colours for text plus several coloured chart series. Used by {@code
+ * bench/check-report.sh}; exit code 0 when the picture passes.
  */
 public final class PngCheck {
   private PngCheck() {}
 
   /** The numbers the check is based on. */
   public record Stats(int width, int height, double inkFraction, int colours) {
-    /** A rendered report has text and charts: some ink, and many colours from anti-aliased lines. */
+    /**
+     * A rendered report has text and charts: some ink, and many colours from anti-aliased lines.
+     */
     public boolean looksRendered() {
       return inkFraction > 0.01 && colours > 50;
     }
@@ -38,7 +40,11 @@ public final class PngCheck {
         }
       }
     }
-    return new Stats(img.getWidth(), img.getHeight(), ink / (double) ((long) img.getWidth() * img.getHeight()), colours.size());
+    return new Stats(
+        img.getWidth(),
+        img.getHeight(),
+        ink / (double) ((long) img.getWidth() * img.getHeight()),
+        colours.size());
   }
 
   public static void main(String[] args) throws IOException {
@@ -52,7 +58,14 @@ public final class PngCheck {
       System.exit(1);
     }
     Stats s = measure(img);
-    System.out.printf("%s: %dx%d, %.1f%% non-background pixels, %d colours -> %s%n", args[0], s.width(), s.height(), s.inkFraction() * 100, s.colours(), s.looksRendered() ? "rendered" : "BLANK");
+    System.out.printf(
+        "%s: %dx%d, %.1f%% non-background pixels, %d colours -> %s%n",
+        args[0],
+        s.width(),
+        s.height(),
+        s.inkFraction() * 100,
+        s.colours(),
+        s.looksRendered() ? "rendered" : "BLANK");
     System.exit(s.looksRendered() ? 0 : 1);
   }
 }

@@ -1,8 +1,8 @@
 package dev.keyhold.bench.report;
 
 /**
- * Throughput of one mode relative to a baseline: {@code mode / baseline} ops/s, either at
- * one concurrency or at each mode's peak ({@code concurrency == 0}).
+ * Throughput of one mode relative to a baseline: {@code mode / baseline} ops/s, either at one
+ * concurrency or at each mode's peak ({@code concurrency == 0}).
  *
  * @param target the optional goal for this ratio from the issue (e.g. 0.85), or null
  */

@@ -13,10 +13,12 @@ import java.util.Map;
  * @param errors failed operations in the measured window, by status (e.g. RESOURCE_EXHAUSTED)
  * @param clientCpu CPU used by the bench process, or null
  * @param serviceCpu CPU used by the service process, or null when it is unknown or the same process
- * @param serviceRssStartBytes the service's resident set size when the measured window began, or null
- * @param serviceRssBytes the service's resident set size at the end of the step, or null; with the start value it
- *     shows growth over a long step (e.g. a 5-minute soak at one concurrency)
- * @param histogram the latency histogram (ns), HdrHistogram compressed and Base64-encoded, for re-analysis; null when there is none
+ * @param serviceRssStartBytes the service's resident set size when the measured window began, or
+ *     null
+ * @param serviceRssBytes the service's resident set size at the end of the step, or null; with the
+ *     start value it shows growth over a long step (e.g. a 5-minute soak at one concurrency)
+ * @param histogram the latency histogram (ns), HdrHistogram compressed and Base64-encoded, for
+ *     re-analysis; null when there is none
  */
 public record StepResult(
     int concurrency,

@@ -6,16 +6,33 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Renders a {@link BenchReport} as the plain-text table printed at the end of a run and pasted into READMEs. */
+/**
+ * Renders a {@link BenchReport} as the plain-text table printed at the end of a run and pasted into
+ * READMEs.
+ */
 public final class TextReport {
   private TextReport() {}
 
   /** The column headers of a step line, matching {@link #stepRow}. */
   public static List<String> header(String unit) {
-    return List.of("mode", "conc", unit + "/s", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "errors", "client CPU", "service CPU", "svc RSS");
+    return List.of(
+        "mode",
+        "conc",
+        unit + "/s",
+        "p50 µs",
+        "p90 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "max µs",
+        "errors",
+        "client CPU",
+        "service CPU",
+        "svc RSS");
   }
 
-  /** Fixed widths for rows printed one by one while a run goes on, before the final table is known. */
+  /**
+   * Fixed widths for rows printed one by one while a run goes on, before the final table is known.
+   */
   private static final int[] STREAM_WIDTHS = {14, 5, 10, 8, 8, 8, 9, 9, 8, 20, 20, 8};
 
   /** One row (header or step) padded to fixed widths, for printing as each step finishes. */
@@ -41,7 +58,11 @@ public final class TextReport {
         hasLatency ? num(s.latency().p99()) : "-",
         hasLatency ? num(s.latency().p999()) : "-",
         hasLatency ? num(s.latency().max()) : "-",
-        s.errors().isEmpty() ? "0" : s.errors().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(",")),
+        s.errors().isEmpty()
+            ? "0"
+            : s.errors().entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(",")),
         cpu(s.clientCpu()),
         cpu(s.serviceCpu()),
         s.serviceRssBytes() == null ? "-" : (s.serviceRssBytes() / 1048576) + " MiB");
@@ -51,7 +72,14 @@ public final class TextReport {
     String unit = r.kind().equals("handshakes") ? "hs" : "ops";
     StringBuilder out = new StringBuilder();
     out.append(r.title()).append('\n');
-    out.append(String.format(Locale.ROOT, "%d CPUs (%s), load %.2f at start, %s%n", r.environment().cpus(), r.environment().cpuModel(), r.environment().loadAverage(), r.environment().jdk()));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%d CPUs (%s), load %.2f at start, %s%n",
+            r.environment().cpus(),
+            r.environment().cpuModel(),
+            r.environment().loadAverage(),
+            r.environment().jdk()));
     List<List<String>> rows = new ArrayList<>();
     rows.add(header(unit));
     for (ModeResult m : r.modes()) {
@@ -66,14 +94,23 @@ public final class TextReport {
         if (x.concurrency() != 0) {
           continue;
         }
-        out.append(String.format(Locale.ROOT, "  %s / %s at peak: %.3f", x.mode(), x.baseline(), x.value()));
+        out.append(
+            String.format(
+                Locale.ROOT, "  %s / %s at peak: %.3f", x.mode(), x.baseline(), x.value()));
         if (x.target() != null) {
-          out.append(String.format(Locale.ROOT, "  (target >= %.2f: %s)", x.target(), x.met() ? "met" : "MISSED"));
+          out.append(
+              String.format(
+                  Locale.ROOT, "  (target >= %.2f: %s)", x.target(), x.met() ? "met" : "MISSED"));
         }
-        String perStep = r.ratios().stream()
-            .filter(y -> y.concurrency() != 0 && y.mode().equals(x.mode()) && y.baseline().equals(x.baseline()))
-            .map(y -> y.where() + " " + String.format(Locale.ROOT, "%.2f", y.value()))
-            .collect(Collectors.joining(", "));
+        String perStep =
+            r.ratios().stream()
+                .filter(
+                    y ->
+                        y.concurrency() != 0
+                            && y.mode().equals(x.mode())
+                            && y.baseline().equals(x.baseline()))
+                .map(y -> y.where() + " " + String.format(Locale.ROOT, "%.2f", y.value()))
+                .collect(Collectors.joining(", "));
         if (!perStep.isEmpty()) {
           out.append("  [").append(perStep).append(']');
         }
@@ -120,10 +157,14 @@ public final class TextReport {
   }
 
   private static String num(double micros) {
-    return micros >= 100 ? String.format(Locale.ROOT, "%,.0f", micros) : String.format(Locale.ROOT, "%.1f", micros);
+    return micros >= 100
+        ? String.format(Locale.ROOT, "%,.0f", micros)
+        : String.format(Locale.ROOT, "%.1f", micros);
   }
 
   private static String cpu(StepResult.CpuUsage c) {
-    return c == null ? "-" : String.format(Locale.ROOT, "%.2f (%,.0fµs/op)", c.cores(), c.microsPerOp());
+    return c == null
+        ? "-"
+        : String.format(Locale.ROOT, "%.2f (%,.0fµs/op)", c.cores(), c.microsPerOp());
   }
 }

@@ -20,26 +20,36 @@ class LoadRunnerTest {
     timer.shutdownNow();
   }
 
-  private final LoadRunner runner = new LoadRunner(Duration.ofMillis(100), Duration.ofMillis(400), null, LoadRunner.Progress.NONE);
+  private final LoadRunner runner =
+      new LoadRunner(
+          Duration.ofMillis(100), Duration.ofMillis(400), null, LoadRunner.Progress.NONE);
 
   @Test
   void runAsync_keepsAtMostConcurrencyInFlight_andCountsEqualHistogram() throws Exception {
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger maxInFlight = new AtomicInteger();
-    StepResult r = runner.runAsync("fake", 4, () -> {
-      maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      timer.schedule(() -> {
-        inFlight.decrementAndGet();
-        f.complete(null);
-      }, 1, TimeUnit.MILLISECONDS);
-      return f;
-    });
+    StepResult r =
+        runner.runAsync(
+            "fake",
+            4,
+            () -> {
+              maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+              CompletableFuture<Void> f = new CompletableFuture<>();
+              timer.schedule(
+                  () -> {
+                    inFlight.decrementAndGet();
+                    f.complete(null);
+                  },
+                  1,
+                  TimeUnit.MILLISECONDS);
+              return f;
+            });
     assertThat(maxInFlight.get()).isLessThanOrEqualTo(4);
     assertThat(r.concurrency()).isEqualTo(4);
     assertThat(r.ops()).isPositive().isEqualTo(r.latency().count());
     assertThat(r.errors()).isEmpty();
-    assertThat(r.latency().p50()).isGreaterThanOrEqualTo(900); // ≥ the 1 ms timer, in µs, less rounding
+    assertThat(r.latency().p50())
+        .isGreaterThanOrEqualTo(900); // ≥ the 1 ms timer, in µs, less rounding
     assertThat(r.histogram()).isNotBlank();
     assertThat(r.clientCpu()).isNotNull();
     assertThat(r.serviceCpu()).isNull();
@@ -48,9 +58,15 @@ class LoadRunnerTest {
   @Test
   void runAsync_failures_areCountedByKindAndNotAsOps() throws Exception {
     AtomicInteger n = new AtomicInteger();
-    StepResult r = runner.runAsync("fail", 2, () -> n.incrementAndGet() % 2 == 0
-        ? CompletableFuture.failedFuture(new IllegalStateException("boom"))
-        : CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(1, TimeUnit.MILLISECONDS)));
+    StepResult r =
+        runner.runAsync(
+            "fail",
+            2,
+            () ->
+                n.incrementAndGet() % 2 == 0
+                    ? CompletableFuture.failedFuture(new IllegalStateException("boom"))
+                    : CompletableFuture.supplyAsync(
+                        () -> null, CompletableFuture.delayedExecutor(1, TimeUnit.MILLISECONDS)));
     assertThat(r.errors()).containsKey("IllegalStateException");
     assertThat(r.ops()).isEqualTo(r.latency().count()).isPositive();
   }
@@ -59,14 +75,19 @@ class LoadRunnerTest {
   void runBlocking_usesOneThreadPerConcurrency() throws Exception {
     AtomicInteger inFlight = new AtomicInteger();
     AtomicInteger maxInFlight = new AtomicInteger();
-    StepResult r = runner.runBlocking("blocking", 3, () -> {
-      maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-      Thread.sleep(1);
-      inFlight.decrementAndGet();
-    });
+    StepResult r =
+        runner.runBlocking(
+            "blocking",
+            3,
+            () -> {
+              maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+              Thread.sleep(1);
+              inFlight.decrementAndGet();
+            });
     assertThat(maxInFlight.get()).isEqualTo(3);
     assertThat(r.ops()).isPositive().isEqualTo(r.latency().count());
-    assertThat(r.opsPerSecond()).isCloseTo(r.ops() / r.seconds(), org.assertj.core.data.Percentage.withPercentage(1));
+    assertThat(r.opsPerSecond())
+        .isCloseTo(r.ops() / r.seconds(), org.assertj.core.data.Percentage.withPercentage(1));
   }
 
   @Test
@@ -74,6 +95,10 @@ class LoadRunnerTest {
     long start = System.nanoTime();
     runner.runBlocking("stop", 2, () -> Thread.sleep(5));
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-    assertThat(Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("bench-stop-")).filter(Thread::isAlive)).isEmpty();
+    assertThat(
+            Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("bench-stop-"))
+                .filter(Thread::isAlive))
+        .isEmpty();
   }
 }

@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 class ProcessCpuTest {
   @Test
   void parseStatCpuTicks_commandWithSpacesAndParens_sumsUtimeAndStime() {
-    String stat = "1234 (java (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 30 0 100 0 0";
+    String stat =
+        "1234 (java (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 30 0 100 0 0";
     assertThat(ProcessCpu.parseStatCpuTicks(stat)).isEqualTo(325);
   }
 

@@ -22,10 +22,18 @@ class HtmlReportTest {
 
     assertThat(html).contains("Chart.js v4").contains("new Chart(");
     assertThat(html).doesNotContain("{{").doesNotContain("/*{{CHART_JS}}*/");
-    assertThat(html).doesNotContainPattern("<script[^>]+src=").doesNotContainPattern("<link[^>]+href=\"https?:");
+    assertThat(html)
+        .doesNotContainPattern("<script[^>]+src=")
+        .doesNotContainPattern("<link[^>]+href=\"https?:");
     // The title is escaped in <title>; the data block parses back to the same report.
-    assertThat(html).contains("<title>Keyhold sign rsa_pkcs1_sha256 with rsa2048 (RSA-2048) &lt;test&gt;</title>");
-    Matcher m = Pattern.compile("<script type=\"application/json\" id=\"report-data\">(.*?)</script>", Pattern.DOTALL).matcher(html);
+    assertThat(html)
+        .contains(
+            "<title>Keyhold sign rsa_pkcs1_sha256 with rsa2048 (RSA-2048) &lt;test&gt;</title>");
+    Matcher m =
+        Pattern.compile(
+                "<script type=\"application/json\" id=\"report-data\">(.*?)</script>",
+                Pattern.DOTALL)
+            .matcher(html);
     assertThat(m.find()).isTrue();
     JsonNode data = new ObjectMapper().readTree(m.group(1));
     assertThat(data.at("/modes/1/mode").asText()).isEqualTo("pkcs11-direct");
@@ -37,6 +45,7 @@ class HtmlReportTest {
 
   @Test
   void scriptSafe_neutralizesClosingTags() {
-    assertThat(HtmlReport.scriptSafe("{\"a\":\"</script><b>\"}")).isEqualTo("{\"a\":\"<\\/script><b>\"}");
+    assertThat(HtmlReport.scriptSafe("{\"a\":\"</script><b>\"}"))
+        .isEqualTo("{\"a\":\"<\\/script><b>\"}");
   }
 }

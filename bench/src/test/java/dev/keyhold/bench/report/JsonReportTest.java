@@ -21,7 +21,19 @@ class JsonReportTest {
     assertThat(j.get("command").asText()).startsWith("keyhold-bench ops");
     JsonNode env = j.get("environment");
     assertThat(env.get("cpus").asInt()).isEqualTo(2);
-    for (String k : new String[] {"cpuModel", "loadAverage", "jdk", "jvm", "benchVersion", "grpcVersion", "opensslVersion", "softhsmVersion", "os", "arch"}) {
+    for (String k :
+        new String[] {
+          "cpuModel",
+          "loadAverage",
+          "jdk",
+          "jvm",
+          "benchVersion",
+          "grpcVersion",
+          "opensslVersion",
+          "softhsmVersion",
+          "os",
+          "arch"
+        }) {
       assertThat(env.has(k)).as(k).isTrue();
     }
     assertThat(j.at("/settings/key").asText()).isEqualTo("rsa2048");

@@ -10,8 +10,10 @@ class TextReportTest {
   void render_listsEveryStepRatioAndNote() {
     String t = TextReport.render(ReportFixtures.report());
     assertThat(t).contains("mode", "ops/s", "p99.9 µs", "service CPU");
-    assertThat(t.lines().filter(l -> l.startsWith("keyhold ") || l.startsWith("pkcs11-direct "))).hasSize(4);
-    assertThat(t).contains("keyhold / pkcs11-direct at peak: 0.789  (target >= 0.85: MISSED)  [c=1 0.75]");
+    assertThat(t.lines().filter(l -> l.startsWith("keyhold ") || l.startsWith("pkcs11-direct ")))
+        .hasSize(4);
+    assertThat(t)
+        .contains("keyhold / pkcs11-direct at peak: 0.789  (target >= 0.85: MISSED)  [c=1 0.75]");
     assertThat(t).contains("addedP50MicrosAtConcurrency1: 120.5");
     assertThat(t).contains("note: service CPU measured from /proc");
     assertThat(t).contains("200 MiB");

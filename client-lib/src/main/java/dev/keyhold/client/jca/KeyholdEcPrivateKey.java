@@ -16,7 +16,13 @@ import java.util.Set;
 public final class KeyholdEcPrivateKey extends KeyholdPrivateKey implements ECKey {
   private static final long serialVersionUID = 1L;
 
-  KeyholdEcPrivateKey(KeyholdClient client, String keyName, ECPublicKey publicKey, int keyBits, String curve, Set<SignatureScheme> schemes) {
+  KeyholdEcPrivateKey(
+      KeyholdClient client,
+      String keyName,
+      ECPublicKey publicKey,
+      int keyBits,
+      String curve,
+      Set<SignatureScheme> schemes) {
     super(client, keyName, publicKey, keyBits, curve, schemes);
   }
 

@@ -19,17 +19,18 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A handle to a private key that stays in a Keyhold service: the client to reach it, the key's
- * name and its public facts (public key, size, curve, usable schemes). {@link KeyholdProvider}'s
+ * A handle to a private key that stays in a Keyhold service: the client to reach it, the key's name
+ * and its public facts (public key, size, curve, usable schemes). {@link KeyholdProvider}'s
  * Signature and Cipher services accept only these handles, and send the service a digest or a
  * ciphertext.
  *
- * <p>Security guarantees: a handle holds no private material; {@link #getEncoded()} returns
- * null and the handle cannot be serialized. On purpose it implements neither {@code
- * RSAPrivateKey} nor {@code ECPrivateKey}: the JDK's providers claim keys of those types, and
- * would then fail to sign with a key they cannot read.
+ * <p>Security guarantees: a handle holds no private material; {@link #getEncoded()} returns null
+ * and the handle cannot be serialized. On purpose it implements neither {@code RSAPrivateKey} nor
+ * {@code ECPrivateKey}: the JDK's providers claim keys of those types, and would then fail to sign
+ * with a key they cannot read.
  */
-public abstract sealed class KeyholdPrivateKey implements PrivateKey permits KeyholdRsaPrivateKey, KeyholdEcPrivateKey {
+public abstract sealed class KeyholdPrivateKey implements PrivateKey
+    permits KeyholdRsaPrivateKey, KeyholdEcPrivateKey {
   private static final long serialVersionUID = 1L;
 
   private final transient KeyholdClient client;
@@ -39,7 +40,13 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey permits Key
   private final String curve;
   private final transient Set<SignatureScheme> schemes;
 
-  KeyholdPrivateKey(KeyholdClient client, String keyName, PublicKey publicKey, int keyBits, String curve, Set<SignatureScheme> schemes) {
+  KeyholdPrivateKey(
+      KeyholdClient client,
+      String keyName,
+      PublicKey publicKey,
+      int keyBits,
+      String curve,
+      Set<SignatureScheme> schemes) {
     this.client = Objects.requireNonNull(client, "client");
     this.keyName = Objects.requireNonNull(keyName, "keyName");
     this.publicKey = Objects.requireNonNull(publicKey, "publicKey");
@@ -54,12 +61,14 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey permits Key
    * @throws KeyholdException if the service refuses or cannot be reached
    * @throws GeneralSecurityException if the service's public key cannot be parsed
    */
-  public static KeyholdPrivateKey fetch(KeyholdClient client, String keyName) throws GeneralSecurityException {
+  public static KeyholdPrivateKey fetch(KeyholdClient client, String keyName)
+      throws GeneralSecurityException {
     return of(client, client.getKey(keyName));
   }
 
   /** A handle built from a {@link KeyInfo} that the caller already has. */
-  public static KeyholdPrivateKey of(KeyholdClient client, KeyInfo info) throws GeneralSecurityException {
+  public static KeyholdPrivateKey of(KeyholdClient client, KeyInfo info)
+      throws GeneralSecurityException {
     Set<SignatureScheme> schemes = new LinkedHashSet<>();
     for (int code : info.getSchemesList()) {
       SignatureScheme.fromCodePoint(code).ifPresent(schemes::add);
@@ -79,15 +88,19 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey permits Key
       }
       int bits = ec.getParams().getCurve().getField().getFieldSize();
       // The curve name is what binds ECDSA schemes; derive it if an older service left it out.
-      String curve = info.getCurve().isEmpty() ? switch (bits) {
-        case 256 -> "secp256r1";
-        case 384 -> "secp384r1";
-        case 521 -> "secp521r1";
-        default -> "";
-      } : info.getCurve();
+      String curve =
+          info.getCurve().isEmpty()
+              ? switch (bits) {
+                case 256 -> "secp256r1";
+                case 384 -> "secp384r1";
+                case 521 -> "secp521r1";
+                default -> "";
+              }
+              : info.getCurve();
       return new KeyholdEcPrivateKey(client, info.getName(), ec, bits, curve, schemes);
     }
-    throw new GeneralSecurityException("key " + info.getName() + " has an unsupported type " + info.getKeyType());
+    throw new GeneralSecurityException(
+        "key " + info.getName() + " has an unsupported type " + info.getKeyType());
   }
 
   /** The client through which operations on this key go. */
@@ -123,9 +136,13 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey permits Key
     return schemes;
   }
 
-  /** Whether this key can sign with {@code scheme}: type, size and curve fit, and the service offers it. */
+  /**
+   * Whether this key can sign with {@code scheme}: type, size and curve fit, and the service offers
+   * it.
+   */
   public boolean supports(SignatureScheme scheme) {
-    return scheme.fits(keyType(), keyBits, curve) && (schemes.isEmpty() || schemes.contains(scheme));
+    return scheme.fits(keyType(), keyBits, curve)
+        && (schemes.isEmpty() || schemes.contains(scheme));
   }
 
   /** Null: the private key never leaves the HSM. */
@@ -142,7 +159,17 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey permits Key
 
   @Override
   public String toString() {
-    return getClass().getSimpleName() + "[" + keyName + ", " + getAlgorithm() + " " + keyBits + (curve.isEmpty() ? "" : " " + curve) + ", via " + client.config().target() + "]";
+    return getClass().getSimpleName()
+        + "["
+        + keyName
+        + ", "
+        + getAlgorithm()
+        + " "
+        + keyBits
+        + (curve.isEmpty() ? "" : " " + curve)
+        + ", via "
+        + client.config().target()
+        + "]";
   }
 
   /** A handle is bound to a live client; serializing it would make no sense. */

@@ -18,20 +18,20 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * {@code RSA/ECB/PKCS1Padding} for Keyhold RSA handles, in DECRYPT and UNWRAP mode only, mapped
- * onto {@code DecryptPremaster}: it decrypts TLS RSA-encrypted pre-master secrets and nothing
- * else, and always returns 48 bytes.
+ * onto {@code DecryptPremaster}: it decrypts TLS RSA-encrypted pre-master secrets and nothing else,
+ * and always returns 48 bytes.
  *
  * <p>How JSSE drives it (sun.security.ssl.RSAKeyExchange, JDK 17): it first inits a cipher in
  * UNWRAP_MODE with a {@code TlsRsaPremasterSecretParameterSpec}; for a provider that is not
- * SunJCE/SunPKCS11/SunMSCAPI it then discards that cipher, inits a <em>new</em> one in
- * DECRYPT_MODE without parameters, calls {@code doFinal}, catches only {@code
- * BadPaddingException} and does its own version check ({@code KeyUtil.checkTlsPreMasterSecretKey}).
- * The client version therefore reaches only the first instance; {@link TlsVersionHandoff}
- * carries it, on the handshake thread, to the second.
+ * SunJCE/SunPKCS11/SunMSCAPI it then discards that cipher, inits a <em>new</em> one in DECRYPT_MODE
+ * without parameters, calls {@code doFinal}, catches only {@code BadPaddingException} and does its
+ * own version check ({@code KeyUtil.checkTlsPreMasterSecretKey}). The client version therefore
+ * reaches only the first instance; {@link TlsVersionHandoff} carries it, on the handshake thread,
+ * to the second.
  *
- * <p>Security guarantees: bad padding or a wrong version yields the service's substitute, never
- * an exception. A failed remote call is an {@link IllegalBlockSizeException} (which JSSE turns
- * into an alert), never a {@link javax.crypto.BadPaddingException}: JSSE would silently replace the secret
+ * <p>Security guarantees: bad padding or a wrong version yields the service's substitute, never an
+ * exception. A failed remote call is an {@link IllegalBlockSizeException} (which JSSE turns into an
+ * alert), never a {@link javax.crypto.BadPaddingException}: JSSE would silently replace the secret
  * and an outage would surface as {@code bad_record_mac} far from its cause.
  */
 final class KeyholdRsaCipherSpi extends CipherSpi {
@@ -144,7 +144,8 @@ final class KeyholdRsaCipherSpi extends CipherSpi {
   }
 
   @Override
-  protected int engineDoFinal(byte[] input, int off, int len, byte[] output, int outOff) throws IllegalBlockSizeException, ShortBufferException {
+  protected int engineDoFinal(byte[] input, int off, int len, byte[] output, int outOff)
+      throws IllegalBlockSizeException, ShortBufferException {
     if (output.length - outOff < 48) {
       throw new ShortBufferException("need 48 bytes of output space");
     }
@@ -154,7 +155,9 @@ final class KeyholdRsaCipherSpi extends CipherSpi {
   }
 
   @Override
-  protected java.security.Key engineUnwrap(byte[] wrappedKey, String wrappedKeyAlgorithm, int wrappedKeyType) throws InvalidKeyException, NoSuchAlgorithmException {
+  protected java.security.Key engineUnwrap(
+      byte[] wrappedKey, String wrappedKeyAlgorithm, int wrappedKeyType)
+      throws InvalidKeyException, NoSuchAlgorithmException {
     if (key == null || mode != Cipher.UNWRAP_MODE) {
       throw new IllegalStateException("Keyhold RSA: not initialized for UNWRAP_MODE");
     }
@@ -171,12 +174,15 @@ final class KeyholdRsaCipherSpi extends CipherSpi {
   private byte[] decrypt(byte[] ciphertext) throws IllegalBlockSizeException {
     if (ciphertext.length != key.modulusBytes()) {
       // Public information (a length), so a plain error is fine here.
-      throw new IllegalBlockSizeException("ciphertext must be " + key.modulusBytes() + " bytes for key " + key.keyName());
+      throw new IllegalBlockSizeException(
+          "ciphertext must be " + key.modulusBytes() + " bytes for key " + key.keyName());
     }
     try {
       return key.client().decryptPremaster(key.keyName(), ciphertext, clientVersion);
     } catch (KeyholdException e) {
-      IllegalBlockSizeException ex = new IllegalBlockSizeException("Keyhold DecryptPremaster with key '" + key.keyName() + "' failed");
+      IllegalBlockSizeException ex =
+          new IllegalBlockSizeException(
+              "Keyhold DecryptPremaster with key '" + key.keyName() + "' failed");
       ex.initCause(e);
       throw ex;
     }
@@ -186,5 +192,4 @@ final class KeyholdRsaCipherSpi extends CipherSpi {
   int clientVersion() {
     return clientVersion;
   }
-
 }

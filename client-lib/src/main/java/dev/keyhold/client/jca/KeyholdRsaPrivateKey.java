@@ -10,14 +10,15 @@ import java.util.Set;
 
 /**
  * A handle to an RSA private key held by Keyhold. It exposes the modulus through {@link RSAKey}
- * because JSSE sizes RSA keys that way ({@code KeyUtil.getKeySize}); without it every RSA
- * signature scheme is rejected as too small. It is deliberately not an {@code RSAPrivateKey}
- * (see {@link KeyholdPrivateKey}).
+ * because JSSE sizes RSA keys that way ({@code KeyUtil.getKeySize}); without it every RSA signature
+ * scheme is rejected as too small. It is deliberately not an {@code RSAPrivateKey} (see {@link
+ * KeyholdPrivateKey}).
  */
 public final class KeyholdRsaPrivateKey extends KeyholdPrivateKey implements RSAKey {
   private static final long serialVersionUID = 1L;
 
-  KeyholdRsaPrivateKey(KeyholdClient client, String keyName, RSAPublicKey publicKey, Set<SignatureScheme> schemes) {
+  KeyholdRsaPrivateKey(
+      KeyholdClient client, String keyName, RSAPublicKey publicKey, Set<SignatureScheme> schemes) {
     super(client, keyName, publicKey, publicKey.getModulus().bitLength(), "", schemes);
   }
 

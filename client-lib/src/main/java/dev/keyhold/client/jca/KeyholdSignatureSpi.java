@@ -21,14 +21,14 @@ import java.security.spec.MGF1ParameterSpec;
 import java.security.spec.PSSParameterSpec;
 
 /**
- * Signature SPI for Keyhold key handles: hashes locally with the scheme's hash and asks the
- * service to sign the digest. One instance per JCA algorithm ("SHA256withRSA", "RSASSA-PSS",
- * "SHA384withECDSA", ...); the TLS scheme follows from the algorithm, the PSS parameters and,
- * for ECDSA, the key's curve.
+ * Signature SPI for Keyhold key handles: hashes locally with the scheme's hash and asks the service
+ * to sign the digest. One instance per JCA algorithm ("SHA256withRSA", "RSASSA-PSS",
+ * "SHA384withECDSA", ...); the TLS scheme follows from the algorithm, the PSS parameters and, for
+ * ECDSA, the key's curve.
  *
- * <p>Why init can refuse: JSSE probes schemes by calling {@code initSign} and skips the ones
- * that throw, so a scheme the key cannot serve (wrong curve for the hash, RSA modulus too small
- * for PSS-SHA512) fails there rather than at {@code sign}.
+ * <p>Why init can refuse: JSSE probes schemes by calling {@code initSign} and skips the ones that
+ * throw, so a scheme the key cannot serve (wrong curve for the hash, RSA modulus too small for
+ * PSS-SHA512) fails there rather than at {@code sign}.
  */
 final class KeyholdSignatureSpi extends SignatureSpi {
   private final Padding padding;
@@ -49,7 +49,8 @@ final class KeyholdSignatureSpi extends SignatureSpi {
     if (padding == Padding.PSS) {
       // Parameters may follow (setParameter after initSign); keep any that were already set.
       if (scheme != null && !key.supports(scheme)) {
-        throw new InvalidKeyException("key " + key.keyName() + " cannot sign with " + scheme.ianaName());
+        throw new InvalidKeyException(
+            "key " + key.keyName() + " cannot sign with " + scheme.ianaName());
       }
       resetDigest();
       return;
@@ -59,7 +60,8 @@ final class KeyholdSignatureSpi extends SignatureSpi {
   }
 
   @Override
-  protected void engineInitSign(PrivateKey privateKey, SecureRandom random) throws InvalidKeyException {
+  protected void engineInitSign(PrivateKey privateKey, SecureRandom random)
+      throws InvalidKeyException {
     engineInitSign(privateKey);
   }
 
@@ -70,18 +72,35 @@ final class KeyholdSignatureSpi extends SignatureSpi {
           case ECDSA -> privateKey instanceof KeyholdEcPrivateKey;
         };
     if (!ok) {
-      throw new InvalidKeyException("Keyhold signs only with Keyhold " + (padding == Padding.ECDSA ? "EC" : "RSA") + " key handles, not " + (privateKey == null ? "null" : privateKey.getClass().getName()));
+      throw new InvalidKeyException(
+          "Keyhold signs only with Keyhold "
+              + (padding == Padding.ECDSA ? "EC" : "RSA")
+              + " key handles, not "
+              + (privateKey == null ? "null" : privateKey.getClass().getName()));
     }
     this.key = (KeyholdPrivateKey) privateKey;
   }
 
-  private static SignatureScheme schemeFor(KeyholdPrivateKey key, Hash hash) throws InvalidKeyException {
+  private static SignatureScheme schemeFor(KeyholdPrivateKey key, Hash hash)
+      throws InvalidKeyException {
     for (SignatureScheme s : SignatureScheme.values()) {
-      if (s.hash() == hash && s.keyType() == key.keyType() && s.padding() != Padding.PSS && key.supports(s)) {
+      if (s.hash() == hash
+          && s.keyType() == key.keyType()
+          && s.padding() != Padding.PSS
+          && key.supports(s)) {
         return s;
       }
     }
-    throw new InvalidKeyException("key " + key.keyName() + " (" + key.getAlgorithm() + " " + key.keyBits() + (key.curve().isEmpty() ? "" : " " + key.curve()) + ") cannot sign with " + hash.shortName());
+    throw new InvalidKeyException(
+        "key "
+            + key.keyName()
+            + " ("
+            + key.getAlgorithm()
+            + " "
+            + key.keyBits()
+            + (key.curve().isEmpty() ? "" : " " + key.curve())
+            + ") cannot sign with "
+            + hash.shortName());
   }
 
   private void resetDigest() throws InvalidKeyException {
@@ -102,7 +121,8 @@ final class KeyholdSignatureSpi extends SignatureSpi {
   }
 
   @Override
-  protected void engineSetParameter(AlgorithmParameterSpec params) throws InvalidAlgorithmParameterException {
+  protected void engineSetParameter(AlgorithmParameterSpec params)
+      throws InvalidAlgorithmParameterException {
     if (padding != Padding.PSS) {
       throw new InvalidAlgorithmParameterException(padding + " signatures take no parameters");
     }
@@ -111,14 +131,16 @@ final class KeyholdSignatureSpi extends SignatureSpi {
       // this Signature to Keyhold for good, and a later initVerify/initSign with a JDK key
       // would fail (e.g. JOSE libraries set PSS parameters first). Refusing passes the call on
       // to the next provider. JSSE's path, initSign(key, params), is recognised below.
-      throw new InvalidAlgorithmParameterException("Keyhold: PSS parameters are accepted only with a Keyhold key (initSign first)");
+      throw new InvalidAlgorithmParameterException(
+          "Keyhold: PSS parameters are accepted only with a Keyhold key (initSign first)");
     }
     if (!(params instanceof PSSParameterSpec pss)) {
       throw new InvalidAlgorithmParameterException("RSASSA-PSS needs a PSSParameterSpec");
     }
     SignatureScheme s = pssScheme(pss);
     if (key != null && !key.supports(s)) {
-      throw new InvalidAlgorithmParameterException("key " + key.keyName() + " cannot sign with " + s.ianaName());
+      throw new InvalidAlgorithmParameterException(
+          "key " + key.keyName() + " cannot sign with " + s.ianaName());
     }
     scheme = s;
     try {
@@ -135,7 +157,15 @@ final class KeyholdSignatureSpi extends SignatureSpi {
    */
   private static boolean calledFromInitSign() {
     return StackWalker.getInstance()
-        .walk(frames -> frames.skip(1).limit(3).anyMatch(f -> f.getClassName().equals("java.security.SignatureSpi") && f.getMethodName().equals("engineInitSign")));
+        .walk(
+            frames ->
+                frames
+                    .skip(1)
+                    .limit(3)
+                    .anyMatch(
+                        f ->
+                            f.getClassName().equals("java.security.SignatureSpi")
+                                && f.getMethodName().equals("engineInitSign")));
   }
 
   /** The TLS scheme for PSS parameters; only MGF1 with the same hash and salt = hash length. */
@@ -148,12 +178,15 @@ final class KeyholdSignatureSpi extends SignatureSpi {
           "MGF1".equalsIgnoreCase(pss.getMGFAlgorithm())
               && pss.getMGFParameters() instanceof MGF1ParameterSpec mgf
               && sameHash(s.hash(), mgf.getDigestAlgorithm());
-      if (mgfOk && pss.getSaltLength() == s.hash().length() && pss.getTrailerField() == PSSParameterSpec.TRAILER_FIELD_BC) {
+      if (mgfOk
+          && pss.getSaltLength() == s.hash().length()
+          && pss.getTrailerField() == PSSParameterSpec.TRAILER_FIELD_BC) {
         return s;
       }
     }
     throw new InvalidAlgorithmParameterException(
-        "Keyhold signs RSASSA-PSS only with SHA-256/384/512, MGF1 with the same hash and salt length = hash length (TLS rsa_pss_rsae_*)");
+        "Keyhold signs RSASSA-PSS only with SHA-256/384/512, MGF1 with the same hash and salt"
+            + " length = hash length (TLS rsa_pss_rsae_*)");
   }
 
   private static boolean sameHash(Hash h, String name) {
@@ -202,7 +235,8 @@ final class KeyholdSignatureSpi extends SignatureSpi {
     } catch (KeyholdException e) {
       // SignatureException is what JSSE turns into a handshake_failure alert; the cause keeps
       // the status and reason for the server's log.
-      throw new SignatureException("Keyhold " + scheme.ianaName() + " signature with key '" + key.keyName() + "' failed", e);
+      throw new SignatureException(
+          "Keyhold " + scheme.ianaName() + " signature with key '" + key.keyName() + "' failed", e);
     }
   }
 

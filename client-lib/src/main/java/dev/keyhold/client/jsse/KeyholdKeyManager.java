@@ -1,8 +1,9 @@
 package dev.keyhold.client.jsse;
 
-import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jca.KeyholdProvider;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.KeyInfo;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -22,27 +23,26 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import dev.keyhold.proto.SignatureScheme;
-import java.util.HashSet;
 import java.util.Set;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLSession;
-import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * A JSSE key manager whose private keys stay in a Keyhold service. Each alias is a key name;
- * it serves that key's certificate chain (from the service's {@code GetKey}, or from a PEM file)
- * with a {@link KeyholdPrivateKey} handle, so that the handshake's private-key step (TLS 1.3
+ * A JSSE key manager whose private keys stay in a Keyhold service. Each alias is a key name; it
+ * serves that key's certificate chain (from the service's {@code GetKey}, or from a PEM file) with
+ * a {@link KeyholdPrivateKey} handle, so that the handshake's private-key step (TLS 1.3
  * CertificateVerify, TLS 1.2 ServerKeyExchange, RSA pre-master decryption, or the client's
  * CertificateVerify) runs in the HSM through {@link KeyholdProvider}.
  *
@@ -52,16 +52,16 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * SSLContext tls = km.newSslContext(null);   // or SSLContext.init(new KeyManager[] {km}, ...)
  * }</pre>
  *
- * <p>Choice of key: among the configured keys whose algorithm is the key type JSSE asks for
- * ("RSA" or "EC"; the legacy "EC_EC"/"EC_RSA" count as "EC") and, when the peer named
- * acceptable issuers, whose chain contains one of them, the first that can sign with a
- * signature algorithm the peer offered (an ECDSA scheme is bound to one curve), else the first. On the server side a key outside the
- * peer's issuer list is still used when nothing else fits (browsers and curl send none; a
- * server cert the peer cannot verify fails visibly anyway); on the client side it is not, as
- * the JDK's own key managers do.
+ * <p>Choice of key: among the configured keys whose algorithm is the key type JSSE asks for ("RSA"
+ * or "EC"; the legacy "EC_EC"/"EC_RSA" count as "EC") and, when the peer named acceptable issuers,
+ * whose chain contains one of them, the first that can sign with a signature algorithm the peer
+ * offered (an ECDSA scheme is bound to one curve), else the first. On the server side a key outside
+ * the peer's issuer list is still used when nothing else fits (browsers and curl send none; a
+ * server cert the peer cannot verify fails visibly anyway); on the client side it is not, as the
+ * JDK's own key managers do.
  *
- * <p>Security guarantees: holds no private material. Building it installs {@link
- * KeyholdProvider} (once per JVM), without which the handles could not be used.
+ * <p>Security guarantees: holds no private material. Building it installs {@link KeyholdProvider}
+ * (once per JVM), without which the handles could not be used.
  */
 public final class KeyholdKeyManager extends X509ExtendedKeyManager {
   private final Map<String, Entry> entries;
@@ -74,13 +74,14 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
   }
 
   /**
-   * A key manager for the named keys, in preference order, with the chains the service
-   * stores for them. Calls {@code GetKey} once per key, now.
+   * A key manager for the named keys, in preference order, with the chains the service stores for
+   * them. Calls {@code GetKey} once per key, now.
    *
    * @throws GeneralSecurityException if a key is unknown or forbidden ({@code KeyholdException}),
    *     has no certificate chain, or its certificate does not match its public key
    */
-  public static KeyholdKeyManager create(KeyholdClient client, String... keyNames) throws GeneralSecurityException {
+  public static KeyholdKeyManager create(KeyholdClient client, String... keyNames)
+      throws GeneralSecurityException {
     Builder b = builder(client);
     for (String name : keyNames) {
       b.key(name);
@@ -99,10 +100,11 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
   }
 
   /**
-   * A TLS context ("TLS": 1.3 and 1.2) with this key manager and the given trust managers
-   * (null: the JDK's default trust store).
+   * A TLS context ("TLS": 1.3 and 1.2) with this key manager and the given trust managers (null:
+   * the JDK's default trust store).
    */
-  public SSLContext newSslContext(TrustManager[] trustManagers) throws NoSuchAlgorithmException, KeyManagementException {
+  public SSLContext newSslContext(TrustManager[] trustManagers)
+      throws NoSuchAlgorithmException, KeyManagementException {
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(new KeyManager[] {this}, trustManagers, null);
     return ctx;
@@ -115,12 +117,16 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public String chooseClientAlias(String[] keyTypes, Principal[] issuers, Socket socket) {
-    return chooseClient(keyTypes, issuers, peerAlgorithms(socket instanceof SSLSocket s ? s.getHandshakeSession() : null));
+    return chooseClient(
+        keyTypes,
+        issuers,
+        peerAlgorithms(socket instanceof SSLSocket s ? s.getHandshakeSession() : null));
   }
 
   @Override
   public String chooseEngineClientAlias(String[] keyTypes, Principal[] issuers, SSLEngine engine) {
-    return chooseClient(keyTypes, issuers, peerAlgorithms(engine == null ? null : engine.getHandshakeSession()));
+    return chooseClient(
+        keyTypes, issuers, peerAlgorithms(engine == null ? null : engine.getHandshakeSession()));
   }
 
   @Override
@@ -130,18 +136,22 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-    return preferPeerAlgorithms(matching(keyType, issuers, true), peerAlgorithms(socket instanceof SSLSocket s ? s.getHandshakeSession() : null));
+    return preferPeerAlgorithms(
+        matching(keyType, issuers, true),
+        peerAlgorithms(socket instanceof SSLSocket s ? s.getHandshakeSession() : null));
   }
 
   @Override
   public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-    return preferPeerAlgorithms(matching(keyType, issuers, true), peerAlgorithms(engine == null ? null : engine.getHandshakeSession()));
+    return preferPeerAlgorithms(
+        matching(keyType, issuers, true),
+        peerAlgorithms(engine == null ? null : engine.getHandshakeSession()));
   }
 
   /**
    * The signature algorithms the peer accepts (JCA names, e.g. "SHA384withECDSA"), or null if
-   * unknown. JSSE asks only for a key type ("EC"), but binds each ECDSA scheme to one curve:
-   * a P-256 key is useless to a peer that offers only ecdsa_secp384r1_sha384.
+   * unknown. JSSE asks only for a key type ("EC"), but binds each ECDSA scheme to one curve: a
+   * P-256 key is useless to a peer that offers only ecdsa_secp384r1_sha384.
    */
   private static Set<String> peerAlgorithms(SSLSession handshake) {
     if (!(handshake instanceof ExtendedSSLSession ext)) {
@@ -158,7 +168,9 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
     return out;
   }
 
-  /** The first alias whose key can sign with an algorithm the peer accepts; else the first alias. */
+  /**
+   * The first alias whose key can sign with an algorithm the peer accepts; else the first alias.
+   */
   private String preferPeerAlgorithms(String[] aliases, Set<String> peerAlgs) {
     if (aliases == null || aliases.length == 0) {
       return null;
@@ -217,14 +229,17 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
       return byType.isEmpty() ? null : byType.toArray(String[]::new);
     }
     List<Principal> wanted = Arrays.asList(issuers);
-    List<String> byIssuer = byType.stream().filter(a -> issuedBy(entries.get(a).chain(), wanted)).toList();
+    List<String> byIssuer =
+        byType.stream().filter(a -> issuedBy(entries.get(a).chain(), wanted)).toList();
     if (!byIssuer.isEmpty()) {
       return byIssuer.toArray(String[]::new);
     }
     return lenientIssuers ? byType.toArray(String[]::new) : null;
   }
 
-  /** JSSE's key type ("RSA", "EC", legacy "EC_EC"/"EC_RSA") to a key algorithm; null if unsupported. */
+  /**
+   * JSSE's key type ("RSA", "EC", legacy "EC_EC"/"EC_RSA") to a key algorithm; null if unsupported.
+   */
   static String keyAlgorithm(String keyType) {
     if (keyType == null) {
       return null;
@@ -243,7 +258,8 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
 
   private static boolean issuedBy(X509Certificate[] chain, List<Principal> issuers) {
     for (X509Certificate c : chain) {
-      if (issuers.contains(c.getIssuerX500Principal()) || issuers.contains(c.getSubjectX500Principal())) {
+      if (issuers.contains(c.getIssuerX500Principal())
+          || issuers.contains(c.getSubjectX500Principal())) {
         return true;
       }
     }
@@ -275,7 +291,8 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
      * replaced the HSM's self-signed placeholder.
      */
     public Builder key(String keyName, Path chainPem) {
-      keys.put(Objects.requireNonNull(keyName, "keyName"), Objects.requireNonNull(chainPem, "chainPem"));
+      keys.put(
+          Objects.requireNonNull(keyName, "keyName"), Objects.requireNonNull(chainPem, "chainPem"));
       ready.remove(keyName);
       order.remove(keyName);
       order.add(keyName);
@@ -283,12 +300,13 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
     }
 
     /**
-     * A key handle the caller already built (e.g. with another client), with its chain, leaf
-     * first; served under the handle's key name.
+     * A key handle the caller already built (e.g. with another client), with its chain, leaf first;
+     * served under the handle's key name.
      */
     public Builder key(KeyholdPrivateKey handle, X509Certificate... chain) {
       if (chain.length == 0) {
-        throw new IllegalArgumentException("a certificate chain is required for " + handle.keyName());
+        throw new IllegalArgumentException(
+            "a certificate chain is required for " + handle.keyName());
       }
       ready.put(handle.keyName(), new Entry(handle, chain.clone()));
       keys.remove(handle.keyName());
@@ -319,7 +337,11 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
         KeyholdPrivateKey handle = KeyholdPrivateKey.of(client, info);
         X509Certificate[] chain = chainPem == null ? chainFromService(info) : readChain(chainPem);
         if (chain.length == 0) {
-          throw new GeneralSecurityException("key " + name + " has no certificate chain" + (chainPem == null ? " in the service" : " in " + chainPem));
+          throw new GeneralSecurityException(
+              "key "
+                  + name
+                  + " has no certificate chain"
+                  + (chainPem == null ? " in the service" : " in " + chainPem));
         }
         checkMatches(name, handle, chain);
         entries.put(name, new Entry(handle, chain));
@@ -327,9 +349,14 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
       return new KeyholdKeyManager(entries);
     }
 
-    private static void checkMatches(String name, KeyholdPrivateKey handle, X509Certificate[] chain) throws GeneralSecurityException {
+    private static void checkMatches(String name, KeyholdPrivateKey handle, X509Certificate[] chain)
+        throws GeneralSecurityException {
       if (!chain[0].getPublicKey().equals(handle.publicKey())) {
-        throw new GeneralSecurityException("the certificate " + chain[0].getSubjectX500Principal() + " does not match the public key of " + name);
+        throw new GeneralSecurityException(
+            "the certificate "
+                + chain[0].getSubjectX500Principal()
+                + " does not match the public key of "
+                + name);
       }
     }
 
@@ -337,7 +364,8 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
       CertificateFactory cf = CertificateFactory.getInstance("X.509");
       List<X509Certificate> out = new ArrayList<>();
       for (com.google.protobuf.ByteString der : info.getCertificateChainList()) {
-        out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
+        out.add(
+            (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
       }
       return out.toArray(X509Certificate[]::new);
     }
@@ -352,7 +380,8 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
       }
       return out.toArray(X509Certificate[]::new);
     } catch (IOException e) {
-      throw new GeneralSecurityException("cannot read certificates from " + pem + ": " + e.getMessage(), e);
+      throw new GeneralSecurityException(
+          "cannot read certificates from " + pem + ": " + e.getMessage(), e);
     }
   }
 }

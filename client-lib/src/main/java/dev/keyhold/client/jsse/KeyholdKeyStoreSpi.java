@@ -20,10 +20,10 @@ import java.util.Enumeration;
 import java.util.Properties;
 
 /**
- * KeyStore type {@code "Keyhold"} (provider {@code "Keyhold"}): a read-only key store whose
- * entries are Keyhold keys, so that servers configured by key-store type and provider (Tomcat,
- * Jetty, Spring Boot) use Keyhold without code. {@code load(stream, password)} reads a small
- * properties file; the password is ignored (there is no secret in it beyond file paths):
+ * KeyStore type {@code "Keyhold"} (provider {@code "Keyhold"}): a read-only key store whose entries
+ * are Keyhold keys, so that servers configured by key-store type and provider (Tomcat, Jetty,
+ * Spring Boot) use Keyhold without code. {@code load(stream, password)} reads a small properties
+ * file; the password is ignored (there is no secret in it beyond file paths):
  *
  * <pre>
  * target=127.0.0.1:7443            # the Keyhold service (gRPC target)
@@ -36,12 +36,12 @@ import java.util.Properties;
  * authority=localhost              # optional: name the service certificate carries
  * </pre>
  *
- * <p>Spring Boot: {@code server.ssl.key-store=file:/etc/keyhold/keystore.properties},
- * {@code server.ssl.key-store-type=Keyhold}, {@code server.ssl.key-store-provider=Keyhold},
- * after {@code KeyholdProvider.install()} (or a {@code security.provider.N} entry).
+ * <p>Spring Boot: {@code server.ssl.key-store=file:/etc/keyhold/keystore.properties}, {@code
+ * server.ssl.key-store-type=Keyhold}, {@code server.ssl.key-store-provider=Keyhold}, after {@code
+ * KeyholdProvider.install()} (or a {@code security.provider.N} entry).
  *
- * <p>Security note: entries are remote handles; {@code getKey} never returns key material.
- * The store opens one gRPC channel, kept for the life of the JVM (a reload replaces it).
+ * <p>Security note: entries are remote handles; {@code getKey} never returns key material. The
+ * store opens one gRPC channel, kept for the life of the JVM (a reload replaces it).
  */
 public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
   private KeyholdKeyManager keys;
@@ -124,11 +124,13 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
         return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
       }
       if (s.endsWith("s")) {
-        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
+        return Duration.ofMillis(
+            Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
       }
       return Duration.ofMillis(Long.parseLong(s));
     } catch (RuntimeException e) {
-      throw new IOException("Keyhold key store: bad deadline '" + s + "' (e.g. 2s, 500ms, PT2S)", e);
+      throw new IOException(
+          "Keyhold key store: bad deadline '" + s + "' (e.g. 2s, 500ms, PT2S)", e);
     }
   }
 
@@ -159,12 +161,14 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
   }
 
   @Override
-  public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain) throws KeyStoreException {
+  public void engineSetKeyEntry(String alias, Key key, char[] password, Certificate[] chain)
+      throws KeyStoreException {
     throw readOnly();
   }
 
   @Override
-  public void engineSetKeyEntry(String alias, byte[] key, Certificate[] chain) throws KeyStoreException {
+  public void engineSetKeyEntry(String alias, byte[] key, Certificate[] chain)
+      throws KeyStoreException {
     throw readOnly();
   }
 

@@ -8,7 +8,12 @@ import java.util.Set;
  * client_version}, whether TLS 1.3 is offered, and which TLS 1.2 authentication kinds its cipher
  * suites allow. Parsed with bounds checks; {@link #parse} returns null for anything malformed.
  */
-record ClientHelloSummary(int clientVersion, boolean tls13, boolean ecdsaSuites, boolean rsaSuites, Set<Integer> signatureSchemes) {
+record ClientHelloSummary(
+    int clientVersion,
+    boolean tls13,
+    boolean ecdsaSuites,
+    boolean rsaSuites,
+    Set<Integer> signatureSchemes) {
   private static final int SIGNATURE_ALGORITHMS = 0x000d;
   private static final int SUPPORTED_VERSIONS = 0x002b;
 
@@ -22,10 +27,14 @@ record ClientHelloSummary(int clientVersion, boolean tls13, boolean ecdsaSuites,
   }
 
   /** TLS 1.2 suites authenticated by an ECDSA certificate (as BoringSSL implements them). */
-  private static final Set<Integer> ECDSA = Set.of(0xC009, 0xC00A, 0xC023, 0xC024, 0xC02B, 0xC02C, 0xCCA9);
+  private static final Set<Integer> ECDSA =
+      Set.of(0xC009, 0xC00A, 0xC023, 0xC024, 0xC02B, 0xC02C, 0xCCA9);
 
   /** TLS 1.2 suites authenticated by an RSA certificate: ECDHE_RSA and plain RSA key exchange. */
-  private static final Set<Integer> RSA = Set.of(0xC013, 0xC014, 0xC027, 0xC028, 0xC02F, 0xC030, 0xCCA8, 0x000A, 0x002F, 0x0035, 0x003C, 0x003D, 0x009C, 0x009D);
+  private static final Set<Integer> RSA =
+      Set.of(
+          0xC013, 0xC014, 0xC027, 0xC028, 0xC02F, 0xC030, 0xCCA8, 0x000A, 0x002F, 0x0035, 0x003C,
+          0x003D, 0x009C, 0x009D);
 
   /**
    * Parses the ClientHello body (from {@code client_version} on), as Netty's {@code

@@ -28,14 +28,14 @@ import javax.net.ssl.SSLSession;
  * thread; Netty then resumes the parked handshake on its event loop. Install it with {@code
  * OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD}, or use {@link KeyholdSslContexts}.
  *
- * <p>The key is found from the local certificate of the engine's handshake session: its public
- * key selects one of the {@link OffloadedKey}s this method was built with.
+ * <p>The key is found from the local certificate of the engine's handshake session: its public key
+ * selects one of the {@link OffloadedKey}s this method was built with.
  *
  * <p>Security guarantees: no private key and no raw RSA operation crosses the wire (only digests
- * and the TLS ciphertext). The synthesized block {@code 00 02 PS 00 premaster} is built from
- * the service's answer, which is a real pre-master or an indistinguishable substitute; BoringSSL
- * runs its own constant-time checks on it. Legacy algorithms (MD5+SHA1, SHA-1) are refused.
- * Failures complete the future exceptionally, so BoringSSL ends the handshake with an alert.
+ * and the TLS ciphertext). The synthesized block {@code 00 02 PS 00 premaster} is built from the
+ * service's answer, which is a real pre-master or an indistinguishable substitute; BoringSSL runs
+ * its own constant-time checks on it. Legacy algorithms (MD5+SHA1, SHA-1) are refused. Failures
+ * complete the future exceptionally, so BoringSSL ends the handshake with an alert.
  */
 public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKeyMethod {
   /** TLS 1.2 wire version: the ClientHello version of every client that can negotiate TLS 1.2. */
@@ -45,18 +45,27 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
   private final Map<ByteBuffer, OffloadedKey> keysBySpki;
   private final ClientHelloVersions clientHelloVersions;
 
-  private KeyholdAsyncPrivateKeyMethod(KeyholdClient client, Map<ByteBuffer, OffloadedKey> keysBySpki, ClientHelloVersions clientHelloVersions) {
+  private KeyholdAsyncPrivateKeyMethod(
+      KeyholdClient client,
+      Map<ByteBuffer, OffloadedKey> keysBySpki,
+      ClientHelloVersions clientHelloVersions) {
     this.client = client;
     this.keysBySpki = keysBySpki;
     this.clientHelloVersions = clientHelloVersions;
   }
 
-  /** A method serving these keys through {@code client}; the caller keeps ownership of the client. */
-  public static KeyholdAsyncPrivateKeyMethod create(KeyholdClient client, Collection<OffloadedKey> keys) {
+  /**
+   * A method serving these keys through {@code client}; the caller keeps ownership of the client.
+   */
+  public static KeyholdAsyncPrivateKeyMethod create(
+      KeyholdClient client, Collection<OffloadedKey> keys) {
     return create(client, keys, null);
   }
 
-  static KeyholdAsyncPrivateKeyMethod create(KeyholdClient client, Collection<OffloadedKey> keys, ClientHelloVersions clientHelloVersions) {
+  static KeyholdAsyncPrivateKeyMethod create(
+      KeyholdClient client,
+      Collection<OffloadedKey> keys,
+      ClientHelloVersions clientHelloVersions) {
     Map<ByteBuffer, OffloadedKey> m = new HashMap<>();
     for (OffloadedKey k : keys) {
       m.put(ByteBuffer.wrap(k.spkiDer()), k);
@@ -71,7 +80,8 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
   public Future<byte[]> sign(SSLEngine engine, int signatureAlgorithm, byte[] input) {
     try {
       OffloadedKey key = keyOf(engine);
-      SignatureScheme scheme = NettySignatureSchemes.schemeFor(signatureAlgorithm, key.keyType(), key.curve());
+      SignatureScheme scheme =
+          NettySignatureSchemes.schemeFor(signatureAlgorithm, key.keyType(), key.curve());
       // Netty hands over the whole message to sign (despite its Javadoc): hash it here, with the
       // hash BoringSSL asked for, and send only the digest.
       SignatureScheme.Hash hash = NettySignatureSchemes.requestedHash(signatureAlgorithm);
@@ -90,12 +100,17 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
     try {
       OffloadedKey key = keyOf(engine);
       if (key.keyType() != KeyType.KEY_TYPE_RSA) {
-        throw new InvalidKeyException("RSA key exchange needs an RSA key; '" + key.name() + "' is " + key.keyType());
+        throw new InvalidKeyException(
+            "RSA key exchange needs an RSA key; '" + key.name() + "' is " + key.keyType());
       }
       Integer seen = clientHelloVersions == null ? null : clientHelloVersions.take(engine);
       int version = clientVersion(seen, session(engine));
       int k = key.modulusBytes();
-      return toNetty(engine, client.decryptPremasterAsync(key.name(), input, version).thenApply(pms -> RawRsaBlocks.encryptionBlock(pms, k)));
+      return toNetty(
+          engine,
+          client
+              .decryptPremasterAsync(key.name(), input, version)
+              .thenApply(pms -> RawRsaBlocks.encryptionBlock(pms, k)));
     } catch (GeneralSecurityException | RuntimeException e) {
       return failed(engine, e);
     }
@@ -106,10 +121,10 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
    * does not hand the ClientHello to Java, and compares the first two bytes of the synthesized
    * block with the real ClientHello version itself, in constant time: a wrong value here can only
    * make the handshake fail, never succeed wrongly. So: the exact value when {@link
-   * KeyholdServerTls} read the ClientHello; otherwise derived from the negotiated version, which
-   * is exact for TLS 1.2 (every client that can negotiate TLS 1.2 sends 0x0303, and RFC 8446
-   * §4.1.2 pins TLS 1.3 clients' legacy_version to 0x0303 too). For TLS 1.0/1.1, which Keyhold's
-   * contexts do not enable, it is right for clients whose maximum version it is.
+   * KeyholdServerTls} read the ClientHello; otherwise derived from the negotiated version, which is
+   * exact for TLS 1.2 (every client that can negotiate TLS 1.2 sends 0x0303, and RFC 8446 §4.1.2
+   * pins TLS 1.3 clients' legacy_version to 0x0303 too). For TLS 1.0/1.1, which Keyhold's contexts
+   * do not enable, it is right for clients whose maximum version it is.
    */
   static int clientVersion(Integer recorded, SSLSession session) {
     if (recorded != null && recorded >= 0x0300 && recorded <= 0x0303) {
@@ -129,7 +144,8 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
     SSLSession session = session(engine);
     Certificate[] local = session == null ? null : session.getLocalCertificates();
     if (local == null || local.length == 0) {
-      throw new InvalidKeyException("the TLS engine has no local certificate to find the Keyhold key by");
+      throw new InvalidKeyException(
+          "the TLS engine has no local certificate to find the Keyhold key by");
     }
     OffloadedKey key = keysBySpki.get(ByteBuffer.wrap(local[0].getPublicKey().getEncoded()));
     if (key == null) {
@@ -152,7 +168,10 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
             p.trySuccess(result);
           } else {
             KeyholdHandshakeAlerts.markFailed(engine);
-            p.tryFailure(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+            p.tryFailure(
+                error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause()
+                    : error);
           }
         });
     return p;

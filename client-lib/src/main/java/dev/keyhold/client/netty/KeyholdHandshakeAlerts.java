@@ -12,8 +12,8 @@ import javax.net.ssl.SSLSession;
 /**
  * Sends a fatal {@code internal_error} alert when a server handshake fails because Keyhold could
  * not do its private-key step (service down, too slow, refusing). BoringSSL ends such a handshake
- * without any alert (a failed private-key operation is not an alert condition to it), so the
- * client would only see the connection drop. Add it right after the {@link SslHandler}:
+ * without any alert (a failed private-key operation is not an alert condition to it), so the client
+ * would only see the connection drop. Add it right after the {@link SslHandler}:
  *
  * <pre>{@code
  * pipeline.addLast(sslContext.newHandler(ch.alloc()), KeyholdHandshakeAlerts.INSTANCE, ...);

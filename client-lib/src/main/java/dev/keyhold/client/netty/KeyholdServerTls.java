@@ -18,12 +18,12 @@ import java.util.function.UnaryOperator;
 import javax.net.ssl.SSLException;
 
 /**
- * Server TLS for several HSM-held keys (say one RSA and one EC) on one port, chosen per
- * connection from the client's ClientHello. BoringSSL holds one certificate per connection and
- * Netty's key manager cannot see the client's cipher suites, so a single context with two keys
- * would always present the same one and fail RSA-only or ECDSA-only clients. This reads the
- * ClientHello first (Netty's {@link SslClientHelloHandler}), picks the first key, in the
- * caller's order, that the client can use, and hands the connection to that key's context.
+ * Server TLS for several HSM-held keys (say one RSA and one EC) on one port, chosen per connection
+ * from the client's ClientHello. BoringSSL holds one certificate per connection and Netty's key
+ * manager cannot see the client's cipher suites, so a single context with two keys would always
+ * present the same one and fail RSA-only or ECDSA-only clients. This reads the ClientHello first
+ * (Netty's {@link SslClientHelloHandler}), picks the first key, in the caller's order, that the
+ * client can use, and hands the connection to that key's context.
  *
  * <p>It also records the ClientHello's {@code client_version} on the engine, so that RSA key
  * exchange sends Keyhold the exact version (see {@link KeyholdAsyncPrivateKeyMethod}).
@@ -41,7 +41,8 @@ public final class KeyholdServerTls implements AutoCloseable {
   private final List<SslContext> contexts;
   private final ClientHelloVersions clientHelloVersions;
 
-  private KeyholdServerTls(List<OffloadedKey> keys, List<SslContext> contexts, ClientHelloVersions clientHelloVersions) {
+  private KeyholdServerTls(
+      List<OffloadedKey> keys, List<SslContext> contexts, ClientHelloVersions clientHelloVersions) {
     this.keys = keys;
     this.contexts = contexts;
     this.clientHelloVersions = clientHelloVersions;
@@ -51,7 +52,9 @@ public final class KeyholdServerTls implements AutoCloseable {
    * One context per key, each built by {@link KeyholdSslContexts#serverBuilder(KeyholdClient,
    * List)} and then {@code customizer} (client auth, protocols, ...).
    */
-  public static KeyholdServerTls create(KeyholdClient client, List<OffloadedKey> keys, UnaryOperator<SslContextBuilder> customizer) throws SSLException {
+  public static KeyholdServerTls create(
+      KeyholdClient client, List<OffloadedKey> keys, UnaryOperator<SslContextBuilder> customizer)
+      throws SSLException {
     if (keys.isEmpty()) {
       throw new IllegalArgumentException("at least one key is required");
     }
@@ -59,7 +62,10 @@ public final class KeyholdServerTls implements AutoCloseable {
     List<SslContext> contexts = new ArrayList<>();
     try {
       for (OffloadedKey k : keys) {
-        contexts.add(customizer.apply(KeyholdSslContexts.serverBuilder(client, List.of(k), versions)).build());
+        contexts.add(
+            customizer
+                .apply(KeyholdSslContexts.serverBuilder(client, List.of(k), versions))
+                .build());
       }
     } catch (SSLException | RuntimeException e) {
       contexts.forEach(ReferenceCountUtil::release);
@@ -110,7 +116,10 @@ public final class KeyholdServerTls implements AutoCloseable {
     boolean ec = key.keyType() == KeyType.KEY_TYPE_EC;
     if (hello.tls13()) {
       for (SignatureScheme s : SignatureScheme.values()) {
-        boolean fits = ec ? s.padding() == SignatureScheme.Padding.ECDSA && s.curve().equals(key.curve()) : s.padding() == SignatureScheme.Padding.PSS;
+        boolean fits =
+            ec
+                ? s.padding() == SignatureScheme.Padding.ECDSA && s.curve().equals(key.curve())
+                : s.padding() == SignatureScheme.Padding.PSS;
         if (fits && hello.offersScheme(s.codePoint())) {
           return true;
         }
@@ -132,7 +141,8 @@ public final class KeyholdServerTls implements AutoCloseable {
     }
 
     @Override
-    protected void onLookupComplete(ChannelHandlerContext ctx, Future<SslContext> future) throws Exception {
+    protected void onLookupComplete(ChannelHandlerContext ctx, Future<SslContext> future)
+        throws Exception {
       if (!future.isSuccess()) {
         throw new SSLException("cannot choose a Keyhold key for this connection", future.cause());
       }

@@ -35,21 +35,21 @@ import javax.net.ssl.TrustManagerFactory;
  * 1.3 and 1.2, AEAD suites only, TLS 1.2 ECDHE and plain RSA key exchange ({@code
  * AES128-GCM-SHA256} kept for clients without ECDHE).
  *
- * <p>Several keys in one server context: BoringSSL holds one certificate per connection, and
- * Netty sets the chain of each key type the server's cipher list can use, the last one winning
- * (its key manager cannot see the client's cipher suites); BoringSSL then negotiates a suite that
- * fits that key, so clients that cannot use it fail. For an RSA and an EC key on one port use
- * {@link KeyholdServerTls}, which chooses per ClientHello.
+ * <p>Several keys in one server context: BoringSSL holds one certificate per connection, and Netty
+ * sets the chain of each key type the server's cipher list can use, the last one winning (its key
+ * manager cannot see the client's cipher suites); BoringSSL then negotiates a suite that fits that
+ * key, so clients that cannot use it fail. For an RSA and an EC key on one port use {@link
+ * KeyholdServerTls}, which chooses per ClientHello.
  *
  * <p>RSA key exchange needs the ClientHello's {@code client_version}; contexts from this class
- * derive it from the negotiated version (exact for every TLS 1.2 client), {@link
- * KeyholdServerTls} reads it from the ClientHello itself. Add {@link KeyholdHandshakeAlerts}
- * after the {@code SslHandler} so that a failed key step ends the handshake with an alert.
+ * derive it from the negotiated version (exact for every TLS 1.2 client), {@link KeyholdServerTls}
+ * reads it from the ClientHello itself. Add {@link KeyholdHandshakeAlerts} after the {@code
+ * SslHandler} so that a failed key step ends the handshake with an alert.
  *
- * <p>Security note: building a context makes one blocking {@code GetKey} call per key to fetch
- * the chain (never on an event loop); handshakes then only make non-blocking calls. The contexts
- * are reference-counted Netty objects: release them when done; the {@link KeyholdClient} stays
- * owned by the caller.
+ * <p>Security note: building a context makes one blocking {@code GetKey} call per key to fetch the
+ * chain (never on an event loop); handshakes then only make non-blocking calls. The contexts are
+ * reference-counted Netty objects: release them when done; the {@link KeyholdClient} stays owned by
+ * the caller.
  */
 public final class KeyholdSslContexts {
   /** Server cipher suites in preference order (TLS 1.3 suites are always on in BoringSSL). */
@@ -70,18 +70,21 @@ public final class KeyholdSslContexts {
   private KeyholdSslContexts() {}
 
   /** A server context for these keys, with the certificate chains the service holds. */
-  public static SslContext forServer(KeyholdClient client, String... keyNames) throws GeneralSecurityException, SSLException {
+  public static SslContext forServer(KeyholdClient client, String... keyNames)
+      throws GeneralSecurityException, SSLException {
     return serverBuilder(client, fetch(client, keyNames)).build();
   }
 
   /** A server context for one key, presenting the chain in {@code chainPem} (leaf first). */
-  public static SslContext forServer(KeyholdClient client, String keyName, Path chainPem) throws GeneralSecurityException, IOException {
+  public static SslContext forServer(KeyholdClient client, String keyName, Path chainPem)
+      throws GeneralSecurityException, IOException {
     OffloadedKey key = OffloadedKey.of(client.getKey(keyName), readPemChain(chainPem));
     return serverBuilder(client, List.of(key)).build();
   }
 
   /** The builder behind {@link #forServer}, for callers that adjust it before {@code build()}. */
-  public static SslContextBuilder serverBuilder(KeyholdClient client, String... keyNames) throws GeneralSecurityException {
+  public static SslContextBuilder serverBuilder(KeyholdClient client, String... keyNames)
+      throws GeneralSecurityException {
     return serverBuilder(client, fetch(client, keyNames));
   }
 
@@ -90,30 +93,43 @@ public final class KeyholdSslContexts {
     return serverBuilder(client, keys, null);
   }
 
-  static SslContextBuilder serverBuilder(KeyholdClient client, List<OffloadedKey> keys, ClientHelloVersions versions) {
+  static SslContextBuilder serverBuilder(
+      KeyholdClient client, List<OffloadedKey> keys, ClientHelloVersions versions) {
     requireBoringSsl();
     return SslContextBuilder.forServer(new KeylessKeyManager(keys))
         .sslProvider(SslProvider.OPENSSL)
         .protocols("TLSv1.3", "TLSv1.2")
         .ciphers(DEFAULT_SERVER_CIPHERS)
-        .option(OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD, KeyholdAsyncPrivateKeyMethod.create(client, keys, versions));
+        .option(
+            OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD,
+            KeyholdAsyncPrivateKeyMethod.create(client, keys, versions));
   }
 
   /**
    * A client context that authenticates with the HSM-held key {@code keyName} (its client
    * certificate chain from the service) and trusts {@code trustAnchors}.
    */
-  public static SslContext forClient(KeyholdClient client, String keyName, X509Certificate... trustAnchors) throws GeneralSecurityException, SSLException {
+  public static SslContext forClient(
+      KeyholdClient client, String keyName, X509Certificate... trustAnchors)
+      throws GeneralSecurityException, SSLException {
     return clientBuilder(client, keyName).trustManager(trustAnchors).build();
   }
 
-  /** Like {@link #forClient(KeyholdClient, String, X509Certificate...)} with a trust manager factory. */
-  public static SslContext forClient(KeyholdClient client, String keyName, TrustManagerFactory trust) throws GeneralSecurityException, SSLException {
+  /**
+   * Like {@link #forClient(KeyholdClient, String, X509Certificate...)} with a trust manager
+   * factory.
+   */
+  public static SslContext forClient(
+      KeyholdClient client, String keyName, TrustManagerFactory trust)
+      throws GeneralSecurityException, SSLException {
     return clientBuilder(client, keyName).trustManager(trust).build();
   }
 
-  /** The client builder, with the key set up and no trust configured yet (the JDK default applies). */
-  public static SslContextBuilder clientBuilder(KeyholdClient client, String keyName) throws GeneralSecurityException {
+  /**
+   * The client builder, with the key set up and no trust configured yet (the JDK default applies).
+   */
+  public static SslContextBuilder clientBuilder(KeyholdClient client, String keyName)
+      throws GeneralSecurityException {
     return clientBuilder(client, fetch(client, keyName));
   }
 
@@ -124,11 +140,14 @@ public final class KeyholdSslContexts {
         .sslProvider(SslProvider.OPENSSL)
         .protocols("TLSv1.3", "TLSv1.2")
         .keyManager(new KeylessKeyManager(keys))
-        .option(OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD, KeyholdAsyncPrivateKeyMethod.create(client, keys));
+        .option(
+            OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD,
+            KeyholdAsyncPrivateKeyMethod.create(client, keys));
   }
 
   /** Reads a PEM certificate chain (leaf first). */
-  public static List<X509Certificate> readPemChain(Path pem) throws IOException, CertificateException {
+  public static List<X509Certificate> readPemChain(Path pem)
+      throws IOException, CertificateException {
     CertificateFactory cf = CertificateFactory.getInstance("X.509");
     try (InputStream in = Files.newInputStream(pem)) {
       List<X509Certificate> out = new ArrayList<>();
@@ -142,7 +161,8 @@ public final class KeyholdSslContexts {
     }
   }
 
-  private static List<OffloadedKey> fetch(KeyholdClient client, String... keyNames) throws KeyholdException, CertificateException {
+  private static List<OffloadedKey> fetch(KeyholdClient client, String... keyNames)
+      throws KeyholdException, CertificateException {
     if (keyNames.length == 0) {
       throw new IllegalArgumentException("at least one key name is required");
     }
@@ -154,10 +174,13 @@ public final class KeyholdSslContexts {
   }
 
   private static void requireBoringSsl() {
-    // The asynchronous private-key method is a BoringSSL feature; without netty-tcnative-boringssl-static
+    // The asynchronous private-key method is a BoringSSL feature; without
+    // netty-tcnative-boringssl-static
     // the option would be ignored or fail late, at the first handshake.
     if (!OpenSsl.isAvailable() || !OpenSsl.versionString().contains("BoringSSL")) {
-      throw new IllegalStateException("Keyhold's Netty integration needs netty-tcnative-boringssl-static on the class path", OpenSsl.unavailabilityCause());
+      throw new IllegalStateException(
+          "Keyhold's Netty integration needs netty-tcnative-boringssl-static on the class path",
+          OpenSsl.unavailabilityCause());
     }
   }
 }

@@ -20,8 +20,8 @@ import java.util.Optional;
  *
  * <p>TLS 1.2 detail: an {@code SSL_SIGN_ECDSA_*} constant names a hash only; its curve part is a
  * TLS 1.3 notion. {@link #schemeFor} therefore picks the ECDSA scheme of the key's own curve, and
- * {@link #ecdsaDigestFor} fits the digest to that scheme's length without changing the number
- * ECDSA signs (see there).
+ * {@link #ecdsaDigestFor} fits the digest to that scheme's length without changing the number ECDSA
+ * signs (see there).
  *
  * <p>Security note: legacy algorithms (MD5+SHA1, SHA-1) and schemes Keyhold does not serve
  * (Ed25519) are refused with a clear {@link NoSuchAlgorithmException}; nothing is downgraded.
@@ -39,19 +39,34 @@ public final class NettySignatureSchemes {
     m.put(SignatureScheme.RSA_PKCS1_SHA256, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA256);
     m.put(SignatureScheme.RSA_PKCS1_SHA384, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA384);
     m.put(SignatureScheme.RSA_PKCS1_SHA512, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA512);
-    m.put(SignatureScheme.RSA_PSS_RSAE_SHA256, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA256);
-    m.put(SignatureScheme.RSA_PSS_RSAE_SHA384, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA384);
-    m.put(SignatureScheme.RSA_PSS_RSAE_SHA512, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA512);
-    m.put(SignatureScheme.ECDSA_SECP256R1_SHA256, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256);
-    m.put(SignatureScheme.ECDSA_SECP384R1_SHA384, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP384R1_SHA384);
-    m.put(SignatureScheme.ECDSA_SECP521R1_SHA512, OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP521R1_SHA512);
+    m.put(
+        SignatureScheme.RSA_PSS_RSAE_SHA256,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA256);
+    m.put(
+        SignatureScheme.RSA_PSS_RSAE_SHA384,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA384);
+    m.put(
+        SignatureScheme.RSA_PSS_RSAE_SHA512,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA512);
+    m.put(
+        SignatureScheme.ECDSA_SECP256R1_SHA256,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256);
+    m.put(
+        SignatureScheme.ECDSA_SECP384R1_SHA384,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP384R1_SHA384);
+    m.put(
+        SignatureScheme.ECDSA_SECP521R1_SHA512,
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP521R1_SHA512);
     TO_NETTY = Collections.unmodifiableMap(m);
     Map<Integer, SignatureScheme> back = new HashMap<>();
     m.forEach((scheme, sslSign) -> back.put(sslSign, scheme));
     FROM_NETTY = Collections.unmodifiableMap(back);
     Map<Integer, String> refused = new HashMap<>();
-    refused.put(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_MD5_SHA1, "rsa_pkcs1_md5_sha1 (legacy MD5+SHA1, TLS 1.0/1.1)");
-    refused.put(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA1, "rsa_pkcs1_sha1 (legacy SHA-1)");
+    refused.put(
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_MD5_SHA1,
+        "rsa_pkcs1_md5_sha1 (legacy MD5+SHA1, TLS 1.0/1.1)");
+    refused.put(
+        OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA1, "rsa_pkcs1_sha1 (legacy SHA-1)");
     refused.put(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SHA1, "ecdsa_sha1 (legacy SHA-1)");
     refused.put(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ED25519, "ed25519 (not served by Keyhold)");
     REFUSED = Collections.unmodifiableMap(refused);
@@ -64,7 +79,9 @@ public final class NettySignatureSchemes {
     return TO_NETTY.get(scheme);
   }
 
-  /** The scheme a Netty {@code SSL_SIGN_*} value names literally (curve included); empty if none. */
+  /**
+   * The scheme a Netty {@code SSL_SIGN_*} value names literally (curve included); empty if none.
+   */
   public static Optional<SignatureScheme> fromSslSign(int sslSign) {
     return Optional.ofNullable(FROM_NETTY.get(sslSign));
   }
@@ -83,17 +100,21 @@ public final class NettySignatureSchemes {
    * @throws NoSuchAlgorithmException for legacy or unknown algorithms
    * @throws InvalidKeyException when the algorithm does not suit the key type
    */
-  public static SignatureScheme schemeFor(int sslSign, KeyType keyType, String keyCurve) throws NoSuchAlgorithmException, InvalidKeyException {
+  public static SignatureScheme schemeFor(int sslSign, KeyType keyType, String keyCurve)
+      throws NoSuchAlgorithmException, InvalidKeyException {
     String refused = REFUSED.get(sslSign);
     if (refused != null) {
-      throw new NoSuchAlgorithmException("Keyhold refuses signature algorithm " + refused + "; offer SHA-256 or stronger");
+      throw new NoSuchAlgorithmException(
+          "Keyhold refuses signature algorithm " + refused + "; offer SHA-256 or stronger");
     }
     SignatureScheme named = FROM_NETTY.get(sslSign);
     if (named == null) {
-      throw new NoSuchAlgorithmException("unknown BoringSSL signature algorithm 0x" + Integer.toHexString(sslSign));
+      throw new NoSuchAlgorithmException(
+          "unknown BoringSSL signature algorithm 0x" + Integer.toHexString(sslSign));
     }
     if (named.keyType() != keyType) {
-      throw new InvalidKeyException("signature algorithm " + named.ianaName() + " does not suit a " + keyType + " key");
+      throw new InvalidKeyException(
+          "signature algorithm " + named.ianaName() + " does not suit a " + keyType + " key");
     }
     if (named.padding() != SignatureScheme.Padding.ECDSA || named.curve().equals(keyCurve)) {
       return named;
@@ -113,18 +134,19 @@ public final class NettySignatureSchemes {
   public static SignatureScheme.Hash requestedHash(int sslSign) throws NoSuchAlgorithmException {
     SignatureScheme named = FROM_NETTY.get(sslSign);
     if (named == null) {
-      throw new NoSuchAlgorithmException("unknown BoringSSL signature algorithm 0x" + Integer.toHexString(sslSign));
+      throw new NoSuchAlgorithmException(
+          "unknown BoringSSL signature algorithm 0x" + Integer.toHexString(sslSign));
     }
     return named.hash();
   }
 
   /**
    * Fits an ECDSA digest made with one hash to the digest length of the key's scheme, without
-   * changing the integer ECDSA signs. ECDSA uses the leftmost min(n, 8·len) bits of the digest
-   * (n = bit length of the group order; SEC 1 §4.1.3 step 5). For P-256 and P-384 the scheme's
-   * length is exactly n/8 bytes, and for P-521 it is 64 bytes, below n: so a shorter digest is
-   * left-padded with zeros (same integer, nothing truncated on either side), and a longer one is
-   * cut to its leftmost bytes (exactly what a verifier truncates it to).
+   * changing the integer ECDSA signs. ECDSA uses the leftmost min(n, 8·len) bits of the digest (n =
+   * bit length of the group order; SEC 1 §4.1.3 step 5). For P-256 and P-384 the scheme's length is
+   * exactly n/8 bytes, and for P-521 it is 64 bytes, below n: so a shorter digest is left-padded
+   * with zeros (same integer, nothing truncated on either side), and a longer one is cut to its
+   * leftmost bytes (exactly what a verifier truncates it to).
    */
   public static byte[] ecdsaDigestFor(SignatureScheme scheme, byte[] digest) {
     int target = scheme.hash().length();

@@ -12,12 +12,12 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One HSM-held key as a TLS stack needs it: its Keyhold name, its public facts and the
- * certificate chain to present. Immutable; the chain is copied in and out.
+ * One HSM-held key as a TLS stack needs it: its Keyhold name, its public facts and the certificate
+ * chain to present. Immutable; the chain is copied in and out.
  *
- * <p>Security note: holds public data only. The leaf certificate's public key must be the key's
- * own (checked by {@link #of}), so a handshake can never present one key's certificate while
- * signing with another.
+ * <p>Security note: holds public data only. The leaf certificate's public key must be the key's own
+ * (checked by {@link #of}), so a handshake can never present one key's certificate while signing
+ * with another.
  */
 public final class OffloadedKey {
   private final String name;
@@ -27,7 +27,13 @@ public final class OffloadedKey {
   private final byte[] spkiDer;
   private final X509Certificate[] chain;
 
-  private OffloadedKey(String name, KeyType keyType, int keyBits, String curve, byte[] spkiDer, X509Certificate[] chain) {
+  private OffloadedKey(
+      String name,
+      KeyType keyType,
+      int keyBits,
+      String curve,
+      byte[] spkiDer,
+      X509Certificate[] chain) {
     this.name = name;
     this.keyType = keyType;
     this.keyBits = keyBits;
@@ -37,12 +43,16 @@ public final class OffloadedKey {
   }
 
   /** Fetches a key's description and certificate chain from the service (a blocking call). */
-  public static OffloadedKey fetch(KeyholdClient client, String keyName) throws KeyholdException, CertificateException {
+  public static OffloadedKey fetch(KeyholdClient client, String keyName)
+      throws KeyholdException, CertificateException {
     KeyInfo info = client.getKey(keyName);
     CertificateFactory cf = CertificateFactory.getInstance("X.509");
     X509Certificate[] chain = new X509Certificate[info.getCertificateChainCount()];
     for (int i = 0; i < chain.length; i++) {
-      chain[i] = (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(info.getCertificateChain(i).toByteArray()));
+      chain[i] =
+          (X509Certificate)
+              cf.generateCertificate(
+                  new ByteArrayInputStream(info.getCertificateChain(i).toByteArray()));
     }
     return of(info, chain);
   }
@@ -51,21 +61,31 @@ public final class OffloadedKey {
    * A key described by the service, presented with {@code chain} (leaf first): the service's own
    * chain, or one the caller loaded from a PEM file.
    *
-   * @throws CertificateException if the chain is empty or its leaf does not carry the key's public key
+   * @throws CertificateException if the chain is empty or its leaf does not carry the key's public
+   *     key
    */
-  public static OffloadedKey of(KeyInfo info, X509Certificate... chain) throws CertificateException {
+  public static OffloadedKey of(KeyInfo info, X509Certificate... chain)
+      throws CertificateException {
     if (chain.length == 0) {
-      throw new CertificateException("key '" + info.getName() + "' has no certificate chain; pass one");
+      throw new CertificateException(
+          "key '" + info.getName() + "' has no certificate chain; pass one");
     }
     byte[] spki = info.getSpkiDer().toByteArray();
     if (!Arrays.equals(chain[0].getPublicKey().getEncoded(), spki)) {
-      throw new CertificateException("the leaf certificate " + chain[0].getSubjectX500Principal() + " does not carry the public key of '" + info.getName() + "'");
+      throw new CertificateException(
+          "the leaf certificate "
+              + chain[0].getSubjectX500Principal()
+              + " does not carry the public key of '"
+              + info.getName()
+              + "'");
     }
-    return new OffloadedKey(info.getName(), info.getKeyType(), info.getKeyBits(), info.getCurve(), spki, chain.clone());
+    return new OffloadedKey(
+        info.getName(), info.getKeyType(), info.getKeyBits(), info.getCurve(), spki, chain.clone());
   }
 
   /** Like {@link #of(KeyInfo, X509Certificate...)} with a list. */
-  public static OffloadedKey of(KeyInfo info, List<X509Certificate> chain) throws CertificateException {
+  public static OffloadedKey of(KeyInfo info, List<X509Certificate> chain)
+      throws CertificateException {
     return of(info, chain.toArray(new X509Certificate[0]));
   }
 
@@ -109,6 +129,13 @@ public final class OffloadedKey {
 
   @Override
   public String toString() {
-    return "OffloadedKey[" + name + ", " + keyType + ", " + keyBits + (curve.isEmpty() ? "" : ", " + curve) + "]";
+    return "OffloadedKey["
+        + name
+        + ", "
+        + keyType
+        + ", "
+        + keyBits
+        + (curve.isEmpty() ? "" : ", " + curve)
+        + "]";
   }
 }

@@ -1,5 +1,9 @@
 package dev.keyhold.client.rpc;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
@@ -12,11 +16,6 @@ import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.proto.v1.SignResponse;
-import com.google.common.util.concurrent.FutureCallback;
-import com.google.common.util.concurrent.Futures;
-import com.google.common.util.concurrent.ListenableFuture;
-import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -32,15 +31,15 @@ import java.util.function.Function;
 import javax.net.ssl.SSLException;
 
 /**
- * The connection to a Keyhold service, shared by any number of TLS contexts: one gRPC
- * channel with mTLS (TLS 1.3), round-robin over the target's addresses, a deadline on
- * every call and retries of UNAVAILABLE. Thread-safe; close it when done.
+ * The connection to a Keyhold service, shared by any number of TLS contexts: one gRPC channel with
+ * mTLS (TLS 1.3), round-robin over the target's addresses, a deadline on every call and retries of
+ * UNAVAILABLE. Thread-safe; close it when done.
  *
- * <p>Futures returned by the {@code *Async} methods complete on a gRPC transport thread;
- * stages chained on them must not block.
+ * <p>Futures returned by the {@code *Async} methods complete on a gRPC transport thread; stages
+ * chained on them must not block.
  *
- * <p>Security guarantees: sends only digests and ciphertexts; failures surface as
- * {@link KeyholdException} with the service's status and reason, never as padding errors.
+ * <p>Security guarantees: sends only digests and ciphertexts; failures surface as {@link
+ * KeyholdException} with the service's status and reason, never as padding errors.
  */
 public final class KeyholdClient implements AutoCloseable {
   private final KeyholdClientConfig config;
@@ -66,21 +65,39 @@ public final class KeyholdClient implements AutoCloseable {
               .protocols("TLSv1.3")
               .build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot set up mTLS to Keyhold from " + config.trustedCa() + ", " + config.clientCertificate() + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot set up mTLS to Keyhold from "
+              + config.trustedCa()
+              + ", "
+              + config.clientCertificate()
+              + ": "
+              + e.getMessage(),
+          e);
     }
     Map<String, Object> retry =
         Map.of(
-            "maxAttempts", (double) config.maxAttempts(),
-            "initialBackoff", "0.02s",
-            "maxBackoff", "0.2s",
-            "backoffMultiplier", 2.0,
-            "retryableStatusCodes", List.of("UNAVAILABLE"));
+            "maxAttempts",
+            (double) config.maxAttempts(),
+            "initialBackoff",
+            "0.02s",
+            "maxBackoff",
+            "0.2s",
+            "backoffMultiplier",
+            2.0,
+            "retryableStatusCodes",
+            List.of("UNAVAILABLE"));
     // gRPC rejects a retry policy with maxAttempts 1: then no policy at all means "no retries".
     Map<String, Object> serviceConfig =
         config.maxAttempts() > 1
             ? Map.of(
                 "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
-                "methodConfig", List.of(Map.of("name", List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)), "retryPolicy", retry)))
+                "methodConfig",
+                    List.of(
+                        Map.of(
+                            "name",
+                            List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)),
+                            "retryPolicy",
+                            retry)))
             : Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
     NettyChannelBuilder b =
         NettyChannelBuilder.forTarget(config.target())
@@ -107,7 +124,9 @@ public final class KeyholdClient implements AutoCloseable {
     return channel;
   }
 
-  /** A blocking stub with this client's deadline applied (a new deadline per call of this method). */
+  /**
+   * A blocking stub with this client's deadline applied (a new deadline per call of this method).
+   */
   public KeyServiceGrpc.KeyServiceBlockingStub blockingStub() {
     return blockingStub.withDeadlineAfter(config.deadline().toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -122,25 +141,39 @@ public final class KeyholdClient implements AutoCloseable {
   }
 
   /** Signs a digest (computed locally with the scheme's hash). */
-  public byte[] sign(String keyName, SignatureScheme scheme, byte[] digest) throws KeyholdException {
+  public byte[] sign(String keyName, SignatureScheme scheme, byte[] digest)
+      throws KeyholdException {
     return join(signAsync(keyName, scheme, digest));
   }
 
   /** Signs asynchronously; the future completes on a gRPC thread, never blocking the caller. */
-  public CompletableFuture<byte[]> signAsync(String keyName, SignatureScheme scheme, byte[] digest) {
-    SignRequest req = SignRequest.newBuilder().setKey(ref(keyName)).setScheme(scheme.codePoint()).setDigest(ByteString.copyFrom(digest)).build();
+  public CompletableFuture<byte[]> signAsync(
+      String keyName, SignatureScheme scheme, byte[] digest) {
+    SignRequest req =
+        SignRequest.newBuilder()
+            .setKey(ref(keyName))
+            .setScheme(scheme.codePoint())
+            .setDigest(ByteString.copyFrom(digest))
+            .build();
     return toCompletable(futureStub().sign(req), r -> r.getSignature().toByteArray());
   }
 
   /** Decrypts an RSA-encrypted pre-master secret; always 48 bytes. */
-  public byte[] decryptPremaster(String keyName, byte[] ciphertext, int clientVersion) throws KeyholdException {
+  public byte[] decryptPremaster(String keyName, byte[] ciphertext, int clientVersion)
+      throws KeyholdException {
     return join(decryptPremasterAsync(keyName, ciphertext, clientVersion));
   }
 
-  public CompletableFuture<byte[]> decryptPremasterAsync(String keyName, byte[] ciphertext, int clientVersion) {
+  public CompletableFuture<byte[]> decryptPremasterAsync(
+      String keyName, byte[] ciphertext, int clientVersion) {
     DecryptPremasterRequest req =
-        DecryptPremasterRequest.newBuilder().setKey(ref(keyName)).setCiphertext(ByteString.copyFrom(ciphertext)).setClientVersion(clientVersion).build();
-    return toCompletable(futureStub().decryptPremaster(req), DecryptPremasterResponse::getPremaster).thenApply(ByteString::toByteArray);
+        DecryptPremasterRequest.newBuilder()
+            .setKey(ref(keyName))
+            .setCiphertext(ByteString.copyFrom(ciphertext))
+            .setClientVersion(clientVersion)
+            .build();
+    return toCompletable(futureStub().decryptPremaster(req), DecryptPremasterResponse::getPremaster)
+        .thenApply(ByteString::toByteArray);
   }
 
   public KeyInfo getKey(String keyName) throws KeyholdException {
@@ -159,7 +192,8 @@ public final class KeyholdClient implements AutoCloseable {
     }
   }
 
-  private static <T, R> CompletableFuture<R> toCompletable(ListenableFuture<T> f, Function<T, R> map) {
+  private static <T, R> CompletableFuture<R> toCompletable(
+      ListenableFuture<T> f, Function<T, R> map) {
     CompletableFuture<R> out = new CompletableFuture<>();
     Futures.addCallback(
         f,
@@ -171,7 +205,8 @@ public final class KeyholdClient implements AutoCloseable {
 
           @Override
           public void onFailure(Throwable t) {
-            out.completeExceptionally(t instanceof StatusRuntimeException sre ? toException(sre) : t);
+            out.completeExceptionally(
+                t instanceof StatusRuntimeException sre ? toException(sre) : t);
           }
         },
         MoreExecutors.directExecutor());
@@ -183,12 +218,14 @@ public final class KeyholdClient implements AutoCloseable {
       return f.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new KeyholdException(Status.Code.CANCELLED, "", "interrupted while waiting for Keyhold", e);
+      throw new KeyholdException(
+          Status.Code.CANCELLED, "", "interrupted while waiting for Keyhold", e);
     } catch (java.util.concurrent.ExecutionException e) {
       if (e.getCause() instanceof KeyholdException ke) {
         throw ke;
       }
-      throw new KeyholdException(Status.Code.UNKNOWN, "", "Keyhold call failed: " + e.getCause(), e.getCause());
+      throw new KeyholdException(
+          Status.Code.UNKNOWN, "", "Keyhold call failed: " + e.getCause(), e.getCause());
     }
   }
 
@@ -208,7 +245,12 @@ public final class KeyholdClient implements AutoCloseable {
       }
     }
     Status st = e.getStatus();
-    String msg = "Keyhold " + st.getCode() + (reason.isEmpty() ? "" : " " + reason) + ": " + (st.getDescription() == null ? "" : st.getDescription());
+    String msg =
+        "Keyhold "
+            + st.getCode()
+            + (reason.isEmpty() ? "" : " " + reason)
+            + ": "
+            + (st.getDescription() == null ? "" : st.getDescription());
     return new KeyholdException(st.getCode(), reason, msg, e);
   }
 

@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How to reach a Keyhold service: target, mTLS material, deadline and retries. Immutable;
- * build with {@link #builder()}.
+ * How to reach a Keyhold service: target, mTLS material, deadline and retries. Immutable; build
+ * with {@link #builder()}.
  *
- * <p>Security note: the client's private key is a PEM file for the channel's mTLS only; it
- * is not one of the keys Keyhold serves.
+ * <p>Security note: the client's private key is a PEM file for the channel's mTLS only; it is not
+ * one of the keys Keyhold serves.
  */
 public final class KeyholdClientConfig {
   private final String target;
@@ -67,7 +67,13 @@ public final class KeyholdClientConfig {
   }
 
   public Builder toBuilder() {
-    return new Builder().target(target).trustedCa(trustedCa).clientCertificate(clientCertificate, clientKey).deadline(deadline).maxAttempts(maxAttempts).authority(authority);
+    return new Builder()
+        .target(target)
+        .trustedCa(trustedCa)
+        .clientCertificate(clientCertificate, clientKey)
+        .deadline(deadline)
+        .maxAttempts(maxAttempts)
+        .authority(authority);
   }
 
   /** Builder; {@code target}, {@code trustedCa} and the client certificate are required. */

@@ -4,9 +4,9 @@ import io.grpc.Status;
 import java.security.GeneralSecurityException;
 
 /**
- * A Keyhold call failed: the service refused it, or could not be reached in time. Carries
- * the gRPC status code and the service's reason (an {@code ErrorReason} name, or empty).
- * Never a padding failure: a remote error must not look like bad padding to a TLS stack.
+ * A Keyhold call failed: the service refused it, or could not be reached in time. Carries the gRPC
+ * status code and the service's reason (an {@code ErrorReason} name, or empty). Never a padding
+ * failure: a remote error must not look like bad padding to a TLS stack.
  */
 public class KeyholdException extends GeneralSecurityException {
   private static final long serialVersionUID = 1L;

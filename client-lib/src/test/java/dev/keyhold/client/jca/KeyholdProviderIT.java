@@ -19,9 +19,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The provider against the real service and SoftHSM token: every scheme a key supports yields
- * a signature the JDK verifies with the public key, and the Cipher recovers a pre-master
- * secret encrypted by the JDK, or a 48-byte substitute for garbage, without an exception.
+ * The provider against the real service and SoftHSM token: every scheme a key supports yields a
+ * signature the JDK verifies with the public key, and the Cipher recovers a pre-master secret
+ * encrypted by the JDK, or a 48-byte substitute for garbage, without an exception.
  */
 class KeyholdProviderIT {
   static TestKeyholdService svc;

@@ -33,9 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The provider's routing and the key handles' shape, with no service: Keyhold must take only
- * its own handles, leave every other key to the JDK even when installed first, and fail a
- * remote call as a signature or block-size error, never as bad padding.
+ * The provider's routing and the key handles' shape, with no service: Keyhold must take only its
+ * own handles, leave every other key to the JDK even when installed first, and fail a remote call
+ * as a signature or block-size error, never as bad padding.
  */
 class KeyholdProviderTest {
   @TempDir static Path dir;
@@ -64,7 +64,10 @@ class KeyholdProviderTest {
   void install_twice_insertsOnceAtHighestPriority() {
     assertThat(KeyholdProvider.install()).isSameAs(KeyholdProvider.install());
     assertThat(Security.getProviders()[0].getName()).isEqualTo(KeyholdProvider.NAME);
-    assertThat(java.util.Arrays.stream(Security.getProviders()).filter(p -> p.getName().equals(KeyholdProvider.NAME))).hasSize(1);
+    assertThat(
+            java.util.Arrays.stream(Security.getProviders())
+                .filter(p -> p.getName().equals(KeyholdProvider.NAME)))
+        .hasSize(1);
   }
 
   @Test
@@ -81,7 +84,9 @@ class KeyholdProviderTest {
 
   @Test
   void handle_serialization_refused() {
-    assertThatThrownBy(() -> new ObjectOutputStream(new ByteArrayOutputStream()).writeObject(rsaHandle)).isInstanceOf(NotSerializableException.class);
+    assertThatThrownBy(
+            () -> new ObjectOutputStream(new ByteArrayOutputStream()).writeObject(rsaHandle))
+        .isInstanceOf(NotSerializableException.class);
   }
 
   @ParameterizedTest
@@ -143,28 +148,44 @@ class KeyholdProviderTest {
 
   @Test
   void signature_ecdsaHashOfOtherCurve_refusedAtInit() throws Exception {
-    // TLS binds ecdsa_secp384r1_sha384 to P-384: a P-256 key cannot serve SHA-384 (JSSE skips the scheme).
+    // TLS binds ecdsa_secp384r1_sha384 to P-384: a P-256 key cannot serve SHA-384 (JSSE skips the
+    // scheme).
     Signature s = Signature.getInstance("SHA384withECDSA");
     assertThatThrownBy(() -> s.initSign(ecHandle)).isInstanceOf(InvalidKeyException.class);
   }
 
   @Test
   void signature_rsaHandleWithEcdsa_refusedAtInit() throws Exception {
-    assertThatThrownBy(() -> Signature.getInstance("SHA256withECDSA").initSign(rsaHandle)).isInstanceOf(InvalidKeyException.class);
+    assertThatThrownBy(() -> Signature.getInstance("SHA256withECDSA").initSign(rsaHandle))
+        .isInstanceOf(InvalidKeyException.class);
   }
 
   @Test
   void pss_unsupportedParameters_refused() throws Exception {
     Signature s = Signature.getInstance("RSASSA-PSS");
     s.initSign(rsaHandle);
-    assertThatThrownBy(() -> s.setParameter(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA1, 32, 1))).isInstanceOf(InvalidAlgorithmParameterException.class);
-    assertThatThrownBy(() -> s.setParameter(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 20, 1))).isInstanceOf(InvalidAlgorithmParameterException.class);
+    assertThatThrownBy(
+            () ->
+                s.setParameter(
+                    new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA1, 32, 1)))
+        .isInstanceOf(InvalidAlgorithmParameterException.class);
+    assertThatThrownBy(
+            () ->
+                s.setParameter(
+                    new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 20, 1)))
+        .isInstanceOf(InvalidAlgorithmParameterException.class);
   }
 
   @Test
   void pss_mapsToTlsScheme() throws Exception {
-    assertThat(KeyholdSignatureSpi.pssScheme(new PSSParameterSpec("SHA-384", "MGF1", MGF1ParameterSpec.SHA384, 48, 1))).isEqualTo(dev.keyhold.proto.SignatureScheme.RSA_PSS_RSAE_SHA384);
-    assertThat(KeyholdSignatureSpi.pssScheme(new PSSParameterSpec("SHA512", "MGF1", new MGF1ParameterSpec("SHA512"), 64, 1))).isEqualTo(dev.keyhold.proto.SignatureScheme.RSA_PSS_RSAE_SHA512);
+    assertThat(
+            KeyholdSignatureSpi.pssScheme(
+                new PSSParameterSpec("SHA-384", "MGF1", MGF1ParameterSpec.SHA384, 48, 1)))
+        .isEqualTo(dev.keyhold.proto.SignatureScheme.RSA_PSS_RSAE_SHA384);
+    assertThat(
+            KeyholdSignatureSpi.pssScheme(
+                new PSSParameterSpec("SHA512", "MGF1", new MGF1ParameterSpec("SHA512"), 64, 1)))
+        .isEqualTo(dev.keyhold.proto.SignatureScheme.RSA_PSS_RSAE_SHA512);
   }
 
   @Test
@@ -200,13 +221,15 @@ class KeyholdProviderTest {
   void decrypt_wrongLength_illegalBlockSize() throws Exception {
     Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
     c.init(Cipher.DECRYPT_MODE, rsaHandle);
-    assertThatThrownBy(() -> c.doFinal(new byte[100])).isInstanceOf(IllegalBlockSizeException.class);
+    assertThatThrownBy(() -> c.doFinal(new byte[100]))
+        .isInstanceOf(IllegalBlockSizeException.class);
   }
 
   @Test
   void cipher_encryptModeWithHandle_refused() throws Exception {
     Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
-    assertThatThrownBy(() -> c.init(Cipher.ENCRYPT_MODE, rsaHandle)).isInstanceOf(InvalidKeyException.class);
+    assertThatThrownBy(() -> c.init(Cipher.ENCRYPT_MODE, rsaHandle))
+        .isInstanceOf(InvalidKeyException.class);
   }
 
   @Test
@@ -215,14 +238,20 @@ class KeyholdProviderTest {
     TlsVersionHandoff.offer(k, 0x0302);
     assertThat(TlsVersionHandoff.take(k)).contains(0x0302);
     assertThat(TlsVersionHandoff.take(k)).isEmpty();
-    KeyholdRsaPrivateKey other = (KeyholdRsaPrivateKey) OfflineClients.handle(offline, "other", OfflineClients.rsa(2048).getPublic(), null);
+    KeyholdRsaPrivateKey other =
+        (KeyholdRsaPrivateKey)
+            OfflineClients.handle(offline, "other", OfflineClients.rsa(2048).getPublic(), null);
     TlsVersionHandoff.offer(other, 0x0303);
     assertThat(TlsVersionHandoff.take(k)).isEmpty();
   }
 
   @Test
   void versionHandoff_foreignSpec_refused() {
-    assertThatThrownBy(() -> TlsVersionHandoff.clientVersionOf(new javax.crypto.spec.IvParameterSpec(new byte[16]))).isInstanceOf(InvalidAlgorithmParameterException.class);
+    assertThatThrownBy(
+            () ->
+                TlsVersionHandoff.clientVersionOf(
+                    new javax.crypto.spec.IvParameterSpec(new byte[16])))
+        .isInstanceOf(InvalidAlgorithmParameterException.class);
   }
 
   @Test

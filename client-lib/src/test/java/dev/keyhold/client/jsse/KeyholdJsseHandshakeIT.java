@@ -3,9 +3,9 @@ package dev.keyhold.client.jsse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdException;
-import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -18,9 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Full JSSE handshakes between two JDK peers, where the server's (or the client's) private-key
- * step runs in the test HSM through Keyhold. Each handshake must cost exactly one remote
- * operation of the expected kind.
+ * Full JSSE handshakes between two JDK peers, where the server's (or the client's) private-key step
+ * runs in the test HSM through Keyhold. Each handshake must cost exactly one remote operation of
+ * the expected kind.
  */
 class KeyholdJsseHandshakeIT {
   static TestKeyholdService svc;
@@ -55,17 +55,21 @@ class KeyholdJsseHandshakeIT {
     "ec-p384, TLSv1.3, TLS_AES_128_GCM_SHA256, sign",
     "ec-p521, TLSv1.3, TLS_CHACHA20_POLY1305_SHA256, sign",
   })
-  void handshake_offloadedServerKey_completesWithOneRemoteOperation(String key, String protocol, String suite, String op) throws Exception {
+  void handshake_offloadedServerKey_completesWithOneRemoteOperation(
+      String key, String protocol, String suite, String op) throws Exception {
     KeyholdKeyManager km = KeyholdKeyManager.create(client, key);
     X509Certificate leaf = km.getCertificateChain(key)[0];
     String other = op.equals("sign") ? "decrypt_premaster" : "sign";
     long before = svc.metrics().count(op, "ok");
     long otherBefore = svc.metrics().count(other, "ok");
     try (TlsPeers.Server server = new TlsPeers.Server(TlsPeers.context(km, null), false, false)) {
-      String[] facts = TlsPeers.connect(TlsPeers.context(null, TlsPeers.trusting(leaf)), server.port(), protocol, suite);
+      String[] facts =
+          TlsPeers.connect(
+              TlsPeers.context(null, TlsPeers.trusting(leaf)), server.port(), protocol, suite);
       assertThat(facts).containsExactly(protocol, suite, "ok\n");
     }
-    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count(op, "ok"), before + 1)).isEqualTo(before + 1);
+    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count(op, "ok"), before + 1))
+        .isEqualTo(before + 1);
     assertThat(svc.metrics().count(other, "ok")).isEqualTo(otherBefore);
   }
 
@@ -79,13 +83,23 @@ class KeyholdJsseHandshakeIT {
     X509Certificate clientLeaf = clientKm.getCertificateChain("ec-p256")[0];
     long signs = svc.metrics().count("sign", "ok");
     long decrypts = svc.metrics().count("decrypt_premaster", "ok");
-    try (TlsPeers.Server server = new TlsPeers.Server(TlsPeers.context(serverKm, TlsPeers.trusting(clientLeaf)), true, false)) {
-      String[] facts = TlsPeers.connect(TlsPeers.context(clientKm, TlsPeers.trusting(serverLeaf)), server.port(), "TLSv1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256");
+    try (TlsPeers.Server server =
+        new TlsPeers.Server(
+            TlsPeers.context(serverKm, TlsPeers.trusting(clientLeaf)), true, false)) {
+      String[] facts =
+          TlsPeers.connect(
+              TlsPeers.context(clientKm, TlsPeers.trusting(serverLeaf)),
+              server.port(),
+              "TLSv1.2",
+              "TLS_RSA_WITH_AES_128_GCM_SHA256");
       assertThat(facts[2]).isEqualTo("ok\n");
       assertThat(server.failures).isEmpty();
     }
-    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count("sign", "ok"), signs + 1)).isEqualTo(signs + 1);
-    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count("decrypt_premaster", "ok"), decrypts + 1)).isEqualTo(decrypts + 1);
+    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count("sign", "ok"), signs + 1))
+        .isEqualTo(signs + 1);
+    assertThat(
+            TlsPeers.awaitCount(() -> svc.metrics().count("decrypt_premaster", "ok"), decrypts + 1))
+        .isEqualTo(decrypts + 1);
   }
 
   @ParameterizedTest(name = "{0} {1}")
@@ -94,7 +108,8 @@ class KeyholdJsseHandshakeIT {
     "rsa2048, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     "rsa2048, TLS_AES_128_GCM_SHA256",
   })
-  void handshake_serviceRefusesKey_failsWithAlertNotBadRecordMac(String key, String suite) throws Exception {
+  void handshake_serviceRefusesKey_failsWithAlertNotBadRecordMac(String key, String suite)
+      throws Exception {
     // limited-client may not use RSA keys at all: the handle is built with test-client's
     // public facts, but operations go through limited-client and are refused (NOT_FOUND).
     try (KeyholdClient limited = TlsPeers.client(svc, "limited-client", Duration.ofSeconds(5))) {
@@ -104,13 +119,23 @@ class KeyholdJsseHandshakeIT {
       String protocol = suite.startsWith("TLS_AES") ? "TLSv1.3" : "TLSv1.2";
       try (TlsPeers.Server server = new TlsPeers.Server(TlsPeers.context(km, null), false, false)) {
         long t0 = System.nanoTime();
-        assertThatThrownBy(() -> TlsPeers.connect(TlsPeers.context(null, TlsPeers.trusting(chain[0])), server.port(), protocol, suite))
+        assertThatThrownBy(
+                () ->
+                    TlsPeers.connect(
+                        TlsPeers.context(null, TlsPeers.trusting(chain[0])),
+                        server.port(),
+                        protocol,
+                        suite))
             .isInstanceOf(SSLException.class)
-            .satisfies(e -> assertThat(String.valueOf(e.getMessage())).doesNotContain("bad_record_mac"));
+            .satisfies(
+                e -> assertThat(String.valueOf(e.getMessage())).doesNotContain("bad_record_mac"));
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
         Throwable serverSide = server.failures.poll(10, TimeUnit.SECONDS);
         assertThat(serverSide).isNotNull();
-        assertThat(rootKeyhold(serverSide)).isNotNull().extracting(KeyholdException::isUnavailable).isEqualTo(false);
+        assertThat(rootKeyhold(serverSide))
+            .isNotNull()
+            .extracting(KeyholdException::isUnavailable)
+            .isEqualTo(false);
       }
     }
   }

@@ -3,9 +3,9 @@ package dev.keyhold.client.jsse;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jca.OfflineClients;
+import dev.keyhold.client.rpc.KeyholdClient;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -34,8 +34,12 @@ class KeyholdKeyManagerTest {
     km =
         KeyholdKeyManager.builder(offline)
             .key(OfflineClients.handle(offline, "rsa2048", rsa.getPublic(), null), rsaCert)
-            .key(OfflineClients.handle(offline, "ec-p256", p256.getPublic(), "secp256r1"), OfflineClients.selfSigned(p256, "CN=p256"))
-            .key(OfflineClients.handle(offline, "ec-p384", p384.getPublic(), "secp384r1"), OfflineClients.selfSigned(p384, "CN=p384"))
+            .key(
+                OfflineClients.handle(offline, "ec-p256", p256.getPublic(), "secp256r1"),
+                OfflineClients.selfSigned(p256, "CN=p256"))
+            .key(
+                OfflineClients.handle(offline, "ec-p384", p384.getPublic(), "secp384r1"),
+                OfflineClients.selfSigned(p384, "CN=p384"))
             .build();
   }
 
@@ -71,7 +75,8 @@ class KeyholdKeyManagerTest {
     assertThat(km.chooseServerAlias("EC", unknown, null)).isEqualTo("ec-p256");
     assertThat(km.chooseClientAlias(new String[] {"EC"}, p384Only, null)).isEqualTo("ec-p384");
     assertThat(km.chooseClientAlias(new String[] {"EC"}, unknown, null)).isNull();
-    assertThat(km.chooseClientAlias(new String[] {"RSASSA-PSS", "RSA"}, null, null)).isEqualTo("rsa2048");
+    assertThat(km.chooseClientAlias(new String[] {"RSASSA-PSS", "RSA"}, null, null))
+        .isEqualTo("rsa2048");
   }
 
   @Test
@@ -87,6 +92,8 @@ class KeyholdKeyManagerTest {
   void build_certificateOfAnotherKey_refused() throws Exception {
     KeyPair other = OfflineClients.rsa(2048);
     KeyholdPrivateKey handle = OfflineClients.handle(offline, "rsa2048", other.getPublic(), null);
-    assertThatThrownBy(() -> KeyholdKeyManager.builder(offline).key(handle, rsaCert).build()).isInstanceOf(GeneralSecurityException.class).hasMessageContaining("does not match");
+    assertThatThrownBy(() -> KeyholdKeyManager.builder(offline).key(handle, rsaCert).build())
+        .isInstanceOf(GeneralSecurityException.class)
+        .hasMessageContaining("does not match");
   }
 }

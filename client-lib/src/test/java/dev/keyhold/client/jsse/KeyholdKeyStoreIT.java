@@ -18,14 +18,14 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509KeyManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /**
- * KeyStore type "Keyhold": configured by a properties stream only, usable through the JDK's
- * own KeyManagerFactory (as Tomcat, Jetty and Spring Boot do), and a real handshake then runs
- * its private-key step remotely.
+ * KeyStore type "Keyhold": configured by a properties stream only, usable through the JDK's own
+ * KeyManagerFactory (as Tomcat, Jetty and Spring Boot do), and a real handshake then runs its
+ * private-key step remotely.
  */
 class KeyholdKeyStoreIT {
   static TestKeyholdService svc;
@@ -76,16 +76,25 @@ class KeyholdKeyStoreIT {
 
     long decrypts = svc.metrics().count("decrypt_premaster", "ok");
     try (TlsPeers.Server server = new TlsPeers.Server(serverCtx, false, false)) {
-      String[] facts = TlsPeers.connect(TlsPeers.context(null, TlsPeers.trusting(rsaLeaf)), server.port(), "TLSv1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256");
+      String[] facts =
+          TlsPeers.connect(
+              TlsPeers.context(null, TlsPeers.trusting(rsaLeaf)),
+              server.port(),
+              "TLSv1.2",
+              "TLS_RSA_WITH_AES_128_GCM_SHA256");
       assertThat(facts[2]).isEqualTo("ok\n");
     }
-    assertThat(TlsPeers.awaitCount(() -> svc.metrics().count("decrypt_premaster", "ok"), decrypts + 1)).isEqualTo(decrypts + 1);
+    assertThat(
+            TlsPeers.awaitCount(() -> svc.metrics().count("decrypt_premaster", "ok"), decrypts + 1))
+        .isEqualTo(decrypts + 1);
     assertThat(km).isNotNull();
   }
 
   @Test
   void keyStore_missingProperty_clearError() {
-    assertThatThrownBy(() -> load("target=127.0.0.1:1\nkeys=rsa2048")).isInstanceOf(IOException.class).hasMessageContaining("'ca'");
+    assertThatThrownBy(() -> load("target=127.0.0.1:1\nkeys=rsa2048"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("'ca'");
   }
 
   @Test

@@ -78,7 +78,8 @@ final class TlsPeers {
       socket = (SSLServerSocket) ctx.getServerSocketFactory().createServerSocket();
       socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
       socket.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-      java.util.List<String> suites = new java.util.ArrayList<>(java.util.List.of(socket.getEnabledCipherSuites()));
+      java.util.List<String> suites =
+          new java.util.ArrayList<>(java.util.List.of(socket.getEnabledCipherSuites()));
       if (!suites.contains("TLS_RSA_WITH_AES_128_GCM_SHA256")) {
         suites.add("TLS_RSA_WITH_AES_128_GCM_SHA256");
       }
@@ -123,7 +124,8 @@ final class TlsPeers {
   }
 
   /** Connects, handshakes, reads the server's line; returns the socket's session facts. */
-  static String[] connect(SSLContext ctx, int port, String protocol, String suite) throws IOException {
+  static String[] connect(SSLContext ctx, int port, String protocol, String suite)
+      throws IOException {
     try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
       s.setSoTimeout(15_000);
       if (protocol != null) {
@@ -136,7 +138,11 @@ final class TlsPeers {
       InputStream in = s.getInputStream();
       byte[] buf = new byte[3];
       int n = in.readNBytes(buf, 0, 3);
-      return new String[] {s.getSession().getProtocol(), s.getSession().getCipherSuite(), new String(buf, 0, n, StandardCharsets.US_ASCII)};
+      return new String[] {
+        s.getSession().getProtocol(),
+        s.getSession().getCipherSuite(),
+        new String(buf, 0, n, StandardCharsets.US_ASCII)
+      };
     }
   }
 }

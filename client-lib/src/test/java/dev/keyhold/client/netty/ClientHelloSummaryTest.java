@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 
 class ClientHelloSummaryTest {
 
-  /** A real ClientHello body from the JDK's TLS client, with the record and handshake headers cut off. */
+  /**
+   * A real ClientHello body from the JDK's TLS client, with the record and handshake headers cut
+   * off.
+   */
   private static ByteBuf clientHello(String[] protocols, String[] suites) throws Exception {
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, null, null);
@@ -30,7 +33,8 @@ class ClientHelloSummaryTest {
 
   @Test
   void parse_jdkTls13Client_tls13AndBothKinds() throws Exception {
-    ClientHelloSummary s = ClientHelloSummary.parse(clientHello(new String[] {"TLSv1.3", "TLSv1.2"}, null));
+    ClientHelloSummary s =
+        ClientHelloSummary.parse(clientHello(new String[] {"TLSv1.3", "TLSv1.2"}, null));
     assertThat(s).isNotNull();
     assertThat(s.clientVersion()).isEqualTo(0x0303);
     assertThat(s.tls13()).isTrue();
@@ -42,7 +46,10 @@ class ClientHelloSummaryTest {
 
   @Test
   void parse_tls12RsaKeyExchangeOnly_rsaOnly() throws Exception {
-    ClientHelloSummary s = ClientHelloSummary.parse(clientHello(new String[] {"TLSv1.2"}, new String[] {"TLS_RSA_WITH_AES_128_GCM_SHA256"}));
+    ClientHelloSummary s =
+        ClientHelloSummary.parse(
+            clientHello(
+                new String[] {"TLSv1.2"}, new String[] {"TLS_RSA_WITH_AES_128_GCM_SHA256"}));
     assertThat(s.clientVersion()).isEqualTo(0x0303);
     assertThat(s.tls13()).isFalse();
     assertThat(s.ecdsaSuites()).isFalse();
@@ -51,7 +58,11 @@ class ClientHelloSummaryTest {
 
   @Test
   void parse_tls12EcdsaOnly_ecdsaOnly() throws Exception {
-    ClientHelloSummary s = ClientHelloSummary.parse(clientHello(new String[] {"TLSv1.2"}, new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}));
+    ClientHelloSummary s =
+        ClientHelloSummary.parse(
+            clientHello(
+                new String[] {"TLSv1.2"},
+                new String[] {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}));
     assertThat(s.tls13()).isFalse();
     assertThat(s.ecdsaSuites()).isTrue();
     assertThat(s.rsaSuites()).isFalse();

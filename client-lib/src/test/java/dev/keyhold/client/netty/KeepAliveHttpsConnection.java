@@ -12,9 +12,9 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * A JDK TLS client connection that stays open, for tests that need an established connection
- * beside a handshake in progress. Trusts any server certificate: the tests check the key steps,
- * not the PKI.
+ * A JDK TLS client connection that stays open, for tests that need an established connection beside
+ * a handshake in progress. Trusts any server certificate: the tests check the key steps, not the
+ * PKI.
  */
 final class KeepAliveHttpsConnection implements AutoCloseable {
   private final SSLSocket socket;
@@ -36,7 +36,9 @@ final class KeepAliveHttpsConnection implements AutoCloseable {
 
   /** Sends one keep-alive GET and returns the body. */
   String get() throws IOException {
-    socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    socket
+        .getOutputStream()
+        .write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     socket.getOutputStream().flush();
     InputStream in = socket.getInputStream();
     String head = readUntilBlankLine(in);
@@ -58,7 +60,10 @@ final class KeepAliveHttpsConnection implements AutoCloseable {
         throw new IOException("connection closed after: " + b);
       }
       b.write(c);
-      state = (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+      state =
+          (c == '\r' && (state == 0 || state == 2)) || (c == '\n' && (state == 1 || state == 3))
+              ? state + 1
+              : 0;
     }
     return b.toString(StandardCharsets.US_ASCII);
   }

@@ -18,19 +18,44 @@ class KeyholdServerTlsIT {
   @Test
   void rsaAndEcKeys_eachClientKind_getsUsableKeyAndExactVersion() throws Exception {
     try (TestKeyholdService svc = TestKeyholdService.start();
-        KeyholdClient client = KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client")).authority("localhost").deadline(Duration.ofSeconds(10)).build());
-        KeyholdServerTls tls = KeyholdServerTls.create(client, List.of(OffloadedKey.fetch(client, "ec-p384"), OffloadedKey.fetch(client, "rsa2048")), b -> b);
+        KeyholdClient client =
+            KeyholdClient.create(
+                KeyholdClientConfig.builder()
+                    .target(svc.target())
+                    .trustedCa(svc.caCert())
+                    .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                    .authority("localhost")
+                    .deadline(Duration.ofSeconds(10))
+                    .build());
+        KeyholdServerTls tls =
+            KeyholdServerTls.create(
+                client,
+                List.of(
+                    OffloadedKey.fetch(client, "ec-p384"), OffloadedKey.fetch(client, "rsa2048")),
+                b -> b);
         TestHttpsServer server = new TestHttpsServer(ch -> tls.newHandler(), 1)) {
       Peers.Result tls13 = Peers.sClient(server.port(), "-tls1_3");
       assertThat(tls13.output()).contains("Hello from Keyhold: TLSv1.3").contains("CN = ec-p384");
 
       long decrypts = svc.metrics().count("decrypt_premaster", "ok");
       Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
-      assertThat(rsaKx.output()).contains("TLS_RSA_WITH_AES_128_GCM_SHA256").contains("CN = rsa2048");
-      assertThat(tls.clientHelloVersions().used()).as("the ClientHello's own version was sent to Keyhold").isEqualTo(1);
+      assertThat(rsaKx.output())
+          .contains("TLS_RSA_WITH_AES_128_GCM_SHA256")
+          .contains("CN = rsa2048");
+      assertThat(tls.clientHelloVersions().used())
+          .as("the ClientHello's own version was sent to Keyhold")
+          .isEqualTo(1);
       assertThat(svc.metrics().count("decrypt_premaster", "ok")).isGreaterThan(decrypts);
 
-      Peers.Result ecdhe = Peers.curl(server.port(), "-k", "--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256");
+      Peers.Result ecdhe =
+          Peers.curl(
+              server.port(),
+              "-k",
+              "--tlsv1.2",
+              "--tls-max",
+              "1.2",
+              "--ciphers",
+              "ECDHE-RSA-AES128-GCM-SHA256");
       assertThat(ecdhe.output()).contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     }
   }

@@ -42,7 +42,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A Netty/BoringSSL TLS client authenticates with an HSM-held client key against a server that
  * requires client certificates. Both sides' keys stay in Keyhold; the certificates are issued at
- * test time by the test CA for the HSM keys' public keys, so hostname and chain checks run for real.
+ * test time by the test CA for the HSM keys' public keys, so hostname and chain checks run for
+ * real.
  */
 class NettyClientAuthIT {
   private static TestKeyholdService svc;
@@ -53,7 +54,15 @@ class NettyClientAuthIT {
   @BeforeAll
   static void start() throws Exception {
     svc = TestKeyholdService.start();
-    client = KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client")).authority("localhost").deadline(Duration.ofSeconds(10)).build());
+    client =
+        KeyholdClient.create(
+            KeyholdClientConfig.builder()
+                .target(svc.target())
+                .trustedCa(svc.caCert())
+                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                .authority("localhost")
+                .deadline(Duration.ofSeconds(10))
+                .build());
     pki = svc.hsm().pki().loadOrCreateCa();
     ca = pki.caCertificate();
   }
@@ -68,21 +77,34 @@ class NettyClientAuthIT {
     }
   }
 
-  private static OffloadedKey issued(String keyName, String cn, List<String> dns, boolean clientCert) throws Exception {
+  private static OffloadedKey issued(
+      String keyName, String cn, List<String> dns, boolean clientCert) throws Exception {
     OffloadedKey placeholder = OffloadedKey.fetch(client, keyName);
     X509Certificate cert = pki.issueFor(cn, placeholder.chain()[0].getPublicKey(), dns, clientCert);
     return OffloadedKey.of(client.getKey(keyName), cert, ca);
   }
 
   @ParameterizedTest(name = "{0} client key, {2}")
-  @CsvSource({"ec-p256, rsa2048, TLSv1.3", "rsa2048, ec-p384, TLSv1.3", "ec-p384, rsa2048, TLSv1.2", "rsa3072, ec-p256, TLSv1.2"})
-  void nettyClient_hsmHeldClientKey_acceptedByServerRequiringCerts(String clientKey, String serverKey, String protocol) throws Exception {
+  @CsvSource({
+    "ec-p256, rsa2048, TLSv1.3",
+    "rsa2048, ec-p384, TLSv1.3",
+    "ec-p384, rsa2048, TLSv1.2",
+    "rsa3072, ec-p256, TLSv1.2"
+  })
+  void nettyClient_hsmHeldClientKey_acceptedByServerRequiringCerts(
+      String clientKey, String serverKey, String protocol) throws Exception {
     SslContext serverCtx =
-        KeyholdSslContexts.serverBuilder(client, List.of(issued(serverKey, "localhost", List.of("localhost"), false)))
+        KeyholdSslContexts.serverBuilder(
+                client, List.of(issued(serverKey, "localhost", List.of("localhost"), false)))
             .clientAuth(ClientAuth.REQUIRE)
             .trustManager(ca)
             .build();
-    SslContext clientCtx = KeyholdSslContexts.clientBuilder(client, List.of(issued(clientKey, "netty-client-" + clientKey, List.of(), true))).protocols(protocol).trustManager(ca).build();
+    SslContext clientCtx =
+        KeyholdSslContexts.clientBuilder(
+                client, List.of(issued(clientKey, "netty-client-" + clientKey, List.of(), true)))
+            .protocols(protocol)
+            .trustManager(ca)
+            .build();
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     long signsBefore = svc.metrics().count("sign", "ok");
     try (TestHttpsServer server = new TestHttpsServer(serverCtx, 1)) {
@@ -97,20 +119,23 @@ class NettyClientAuthIT {
                     @Override
                     protected void initChannel(SocketChannel c) {
                       SslHandler tls = clientCtx.newHandler(c.alloc(), "localhost", server.port());
-                      tls.handshakeFuture().addListener(f -> {
-                        if (f.isSuccess()) {
-                          session.complete(tls.engine().getSession());
-                        } else {
-                          session.completeExceptionally(f.cause());
-                          body.completeExceptionally(f.cause());
-                        }
-                      });
+                      tls.handshakeFuture()
+                          .addListener(
+                              f -> {
+                                if (f.isSuccess()) {
+                                  session.complete(tls.engine().getSession());
+                                } else {
+                                  session.completeExceptionally(f.cause());
+                                  body.completeExceptionally(f.cause());
+                                }
+                              });
                       c.pipeline()
                           .addLast(tls, new HttpClientCodec(), new HttpObjectAggregator(8192))
                           .addLast(
                               new SimpleChannelInboundHandler<FullHttpResponse>() {
                                 @Override
-                                protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse r) {
+                                protected void channelRead0(
+                                    ChannelHandlerContext ctx, FullHttpResponse r) {
                                   body.complete(r.content().toString(StandardCharsets.UTF_8));
                                 }
                               });
@@ -119,7 +144,8 @@ class NettyClientAuthIT {
               .connect("127.0.0.1", server.port())
               .sync()
               .channel();
-      DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+      DefaultFullHttpRequest req =
+          new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
       req.headers().set(HttpHeaderNames.HOST, "localhost");
       session.get(30, TimeUnit.SECONDS);
       ch.writeAndFlush(req);

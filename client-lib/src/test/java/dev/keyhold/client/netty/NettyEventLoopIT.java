@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The event loop stays free while Keyhold works: with ONE event-loop thread and an HSM that is
- * slow on purpose, a connection established earlier on that same loop keeps getting its
- * application data served while another connection's handshake waits for its signature.
+ * The event loop stays free while Keyhold works: with ONE event-loop thread and an HSM that is slow
+ * on purpose, a connection established earlier on that same loop keeps getting its application data
+ * served while another connection's handshake waits for its signature.
  */
 class NettyEventLoopIT {
 
@@ -24,10 +24,19 @@ class NettyEventLoopIT {
   void slowHsm_oneEventLoop_establishedConnectionServedWhileHandshakeWaits() throws Exception {
     SlowKey.Control ctrl = new SlowKey.Control();
     try (TestKeyholdService svc = TestKeyholdService.builder().decorator(ctrl.decorator()).start();
-        KeyholdClient client = KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client")).authority("localhost").deadline(Duration.ofSeconds(20)).build())) {
+        KeyholdClient client =
+            KeyholdClient.create(
+                KeyholdClientConfig.builder()
+                    .target(svc.target())
+                    .trustedCa(svc.caCert())
+                    .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                    .authority("localhost")
+                    .deadline(Duration.ofSeconds(20))
+                    .build())) {
       SslContext ctx = KeyholdSslContexts.forServer(client, "ec-p256");
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
-          KeepAliveHttpsConnection established = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+          KeepAliveHttpsConnection established =
+              KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
         assertThat(established.get()).startsWith("Hello from Keyhold: TLSv1.3");
 
         int enteredBefore = ctrl.entered.get();
@@ -35,7 +44,8 @@ class NettyEventLoopIT {
         CompletableFuture<String> slow =
             CompletableFuture.supplyAsync(
                 () -> {
-                  try (KeepAliveHttpsConnection c = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+                  try (KeepAliveHttpsConnection c =
+                      KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
                     return c.get();
                   } catch (Exception e) {
                     throw new IllegalStateException(e);
@@ -46,7 +56,9 @@ class NettyEventLoopIT {
         while (ctrl.entered.get() == enteredBefore && System.nanoTime() < until) {
           Thread.sleep(10);
         }
-        assertThat(ctrl.entered.get()).as("the slow handshake reached the HSM").isGreaterThan(enteredBefore);
+        assertThat(ctrl.entered.get())
+            .as("the slow handshake reached the HSM")
+            .isGreaterThan(enteredBefore);
 
         // The single event loop still serves the established connection...
         assertThat(established.get()).startsWith("Hello from Keyhold: TLSv1.3");

@@ -23,7 +23,15 @@ import org.junit.jupiter.api.Test;
 class NettyFailureIT {
 
   private static KeyholdClient client(TestKeyholdService svc, String identity, Duration deadline) {
-    return KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert(identity), svc.clientKey(identity)).authority("localhost").deadline(deadline).maxAttempts(2).build());
+    return KeyholdClient.create(
+        KeyholdClientConfig.builder()
+            .target(svc.target())
+            .trustedCa(svc.caCert())
+            .clientCertificate(svc.clientCert(identity), svc.clientKey(identity))
+            .authority("localhost")
+            .deadline(deadline)
+            .maxAttempts(2)
+            .build());
   }
 
   @Test
@@ -33,7 +41,8 @@ class NettyFailureIT {
         KeyholdClient client = client(svc, "test-client", Duration.ofSeconds(10))) {
       SslContext ctx = KeyholdSslContexts.forServer(client, "rsa2048");
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
-          KeepAliveHttpsConnection established = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+          KeepAliveHttpsConnection established =
+              KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
         ctrl.failure = new java.security.ProviderException("CKR_DEVICE_ERROR");
 
         Throwable t = catchThrowable(() -> KeepAliveHttpsConnection.open(server.port(), "TLSv1.3"));
@@ -45,13 +54,16 @@ class NettyFailureIT {
         } while (e != null && e.isSuccess());
         assertThat(e).as("the server saw the handshake fail").isNotNull();
         // RSA key exchange fails the same way, through DecryptPremaster.
-        Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        Peers.Result rsaKx =
+            Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
         assertThat(rsaKx.output()).contains("alert").doesNotContain("Hello from Keyhold");
 
-        // The same event loop still serves the established connection, and new ones once the HSM is back.
+        // The same event loop still serves the established connection, and new ones once the HSM is
+        // back.
         assertThat(established.get()).startsWith("Hello from Keyhold");
         ctrl.failure = null;
-        try (KeepAliveHttpsConnection again = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+        try (KeepAliveHttpsConnection again =
+            KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
           assertThat(again.get()).startsWith("Hello from Keyhold");
         }
       } finally {
@@ -61,12 +73,14 @@ class NettyFailureIT {
   }
 
   @Test
-  void serviceDown_handshakeAlertWithinDeadline_establishedConnectionStillServed() throws Exception {
+  void serviceDown_handshakeAlertWithinDeadline_establishedConnectionStillServed()
+      throws Exception {
     TestKeyholdService svc = TestKeyholdService.start();
     try (KeyholdClient client = client(svc, "test-client", Duration.ofSeconds(3))) {
       SslContext ctx = KeyholdSslContexts.forServer(client, "ec-p256");
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
-          KeepAliveHttpsConnection established = KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+          KeepAliveHttpsConnection established =
+              KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
         svc.close();
 
         long start = System.nanoTime();
@@ -92,11 +106,14 @@ class NettyFailureIT {
         KeyholdClient limited = client(svc, "limited-client", Duration.ofSeconds(10))) {
       // limited-client may only sign with ec-* keys: the chain comes from a full client, the
       // private-key steps from the limited one, which the service refuses (NOT_FOUND).
-      SslContext ctx = KeyholdSslContexts.serverBuilder(limited, List.of(OffloadedKey.fetch(full, "rsa2048"))).build();
+      SslContext ctx =
+          KeyholdSslContexts.serverBuilder(limited, List.of(OffloadedKey.fetch(full, "rsa2048")))
+              .build();
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1)) {
         Peers.Result tls13 = Peers.sClient(server.port(), "-tls1_3");
         assertThat(tls13.output()).contains("alert").doesNotContain("Hello from Keyhold");
-        Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+        Peers.Result rsaKx =
+            Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
         assertThat(rsaKx.output()).contains("alert").doesNotContain("Hello from Keyhold");
         assertThat(svc.metrics().count("sign", "ok")).isZero();
       } finally {

@@ -27,7 +27,15 @@ class NettyHandshakeIT {
   @BeforeAll
   static void start() throws Exception {
     svc = TestKeyholdService.start();
-    client = KeyholdClient.create(KeyholdClientConfig.builder().target(svc.target()).trustedCa(svc.caCert()).clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client")).authority("localhost").deadline(java.time.Duration.ofSeconds(10)).build());
+    client =
+        KeyholdClient.create(
+            KeyholdClientConfig.builder()
+                .target(svc.target())
+                .trustedCa(svc.caCert())
+                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                .authority("localhost")
+                .deadline(java.time.Duration.ofSeconds(10))
+                .build());
     for (String key : new String[] {"rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521"}) {
       SslContext ctx = KeyholdSslContexts.forServer(client, key);
       contexts.put(key, ctx);
@@ -75,7 +83,15 @@ class NettyHandshakeIT {
   @Test
   void curlTls12RsaKeyExchange_rsa3072_decryptedByKeyhold() throws Exception {
     long before = decrypts();
-    Peers.Result r = Peers.curl(port("rsa3072"), "-k", "--tlsv1.2", "--tls-max", "1.2", "--ciphers", "AES128-GCM-SHA256");
+    Peers.Result r =
+        Peers.curl(
+            port("rsa3072"),
+            "-k",
+            "--tlsv1.2",
+            "--tls-max",
+            "1.2",
+            "--ciphers",
+            "AES128-GCM-SHA256");
     assertServed(r, "TLSv1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256");
     assertThat(decrypts()).isGreaterThan(before);
   }
@@ -83,9 +99,23 @@ class NettyHandshakeIT {
   @Test
   void opensslTls12EcdheRsa_pssAndPkcs1_signedByKeyhold() throws Exception {
     // OpenSSL 3 prefers rsa_pss_rsae_sha256 even in TLS 1.2; the -sigalgs runs pin PKCS#1 too.
-    for (String sigalgs : new String[] {"rsa_pss_rsae_sha256:rsa_pkcs1_sha256", "RSA+SHA256", "RSA+SHA384", "RSA+SHA512", "rsa_pss_rsae_sha512"}) {
+    for (String sigalgs :
+        new String[] {
+          "rsa_pss_rsae_sha256:rsa_pkcs1_sha256",
+          "RSA+SHA256",
+          "RSA+SHA384",
+          "RSA+SHA512",
+          "rsa_pss_rsae_sha512"
+        }) {
       long before = signs();
-      Peers.Result r = Peers.sClient(port("rsa2048"), "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256", "-sigalgs", sigalgs);
+      Peers.Result r =
+          Peers.sClient(
+              port("rsa2048"),
+              "-tls1_2",
+              "-cipher",
+              "ECDHE-RSA-AES128-GCM-SHA256",
+              "-sigalgs",
+              sigalgs);
       assertServed(r, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
       assertThat(signs()).as(sigalgs).isGreaterThan(before);
     }
@@ -94,7 +124,15 @@ class NettyHandshakeIT {
   @Test
   void curlTls12EcdheRsa_signedByKeyhold() throws Exception {
     long before = signs();
-    Peers.Result r = Peers.curl(port("rsa2048"), "-k", "--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256");
+    Peers.Result r =
+        Peers.curl(
+            port("rsa2048"),
+            "-k",
+            "--tlsv1.2",
+            "--tls-max",
+            "1.2",
+            "--ciphers",
+            "ECDHE-RSA-AES128-GCM-SHA256");
     assertServed(r, "TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
     assertThat(signs()).isGreaterThan(before);
   }
@@ -102,7 +140,8 @@ class NettyHandshakeIT {
   @Test
   void opensslTls12EcdheEcdsa_p256_signedByKeyhold() throws Exception {
     long before = signs();
-    Peers.Result r = Peers.sClient(port("ec-p256"), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+    Peers.Result r =
+        Peers.sClient(port("ec-p256"), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
     assertServed(r, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
     assertThat(signs()).isGreaterThan(before);
   }
@@ -110,18 +149,35 @@ class NettyHandshakeIT {
   @Test
   void curlTls12EcdheEcdsa_p384_signedByKeyhold() throws Exception {
     long before = signs();
-    Peers.Result r = Peers.curl(port("ec-p384"), "-k", "--tlsv1.2", "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384");
+    Peers.Result r =
+        Peers.curl(
+            port("ec-p384"),
+            "-k",
+            "--tlsv1.2",
+            "--tls-max",
+            "1.2",
+            "--ciphers",
+            "ECDHE-ECDSA-AES256-GCM-SHA384");
     assertServed(r, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
     assertThat(signs()).isGreaterThan(before);
   }
 
-  /** TLS 1.2 lets any ECDSA hash go with any curve: the curve part of SSL_SIGN_* must be ignored. */
+  /**
+   * TLS 1.2 lets any ECDSA hash go with any curve: the curve part of SSL_SIGN_* must be ignored.
+   */
   @Test
   void opensslTls12Ecdsa_hashOtherThanCurve_signedWithKeyCurve() throws Exception {
-    String[][] cases = {{"ec-p384", "ECDSA+SHA256"}, {"ec-p256", "ECDSA+SHA512"}, {"ec-p521", "ECDSA+SHA256"}, {"ec-p256", "ECDSA+SHA384"}};
+    String[][] cases = {
+      {"ec-p384", "ECDSA+SHA256"},
+      {"ec-p256", "ECDSA+SHA512"},
+      {"ec-p521", "ECDSA+SHA256"},
+      {"ec-p256", "ECDSA+SHA384"}
+    };
     for (String[] c : cases) {
       long before = signs();
-      Peers.Result r = Peers.sClient(port(c[0]), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-sigalgs", c[1]);
+      Peers.Result r =
+          Peers.sClient(
+              port(c[0]), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-sigalgs", c[1]);
       assertServed(r, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
       assertThat(signs()).as(c[0] + " " + c[1]).isGreaterThan(before);
     }
@@ -129,7 +185,12 @@ class NettyHandshakeIT {
 
   @Test
   void opensslTls13RsaPss_signedByKeyhold() throws Exception {
-    for (String[] c : new String[][] {{"rsa2048", "rsa_pss_rsae_sha256"}, {"rsa3072", "rsa_pss_rsae_sha384"}, {"rsa2048", "rsa_pss_rsae_sha512"}}) {
+    for (String[] c :
+        new String[][] {
+          {"rsa2048", "rsa_pss_rsae_sha256"},
+          {"rsa3072", "rsa_pss_rsae_sha384"},
+          {"rsa2048", "rsa_pss_rsae_sha512"}
+        }) {
       long before = signs();
       Peers.Result r = Peers.sClient(port(c[0]), "-tls1_3", "-sigalgs", c[1]);
       assertServed(r, "TLSv1.3", "TLS_AES_");
@@ -148,7 +209,12 @@ class NettyHandshakeIT {
 
   @Test
   void opensslTls13Ecdsa_p256p384p521_signedByKeyhold() throws Exception {
-    for (String[] c : new String[][] {{"ec-p256", "ecdsa_secp256r1_sha256"}, {"ec-p384", "ecdsa_secp384r1_sha384"}, {"ec-p521", "ecdsa_secp521r1_sha512"}}) {
+    for (String[] c :
+        new String[][] {
+          {"ec-p256", "ecdsa_secp256r1_sha256"},
+          {"ec-p384", "ecdsa_secp384r1_sha384"},
+          {"ec-p521", "ecdsa_secp521r1_sha512"}
+        }) {
       long before = signs();
       Peers.Result r = Peers.sClient(port(c[0]), "-tls1_3", "-sigalgs", c[1]);
       assertServed(r, "TLSv1.3", "TLS_AES_");
@@ -170,7 +236,14 @@ class NettyHandshakeIT {
   @Test
   void opensslTls12Sha1Only_refused_handshakeFails() throws Exception {
     long entered = svc.metrics().count("sign", "ok");
-    Peers.Result r = Peers.sClient(port("rsa2048"), "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-sigalgs", "RSA+SHA1");
+    Peers.Result r =
+        Peers.sClient(
+            port("rsa2048"),
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            "-sigalgs",
+            "RSA+SHA1");
     assertThat(r.exit()).as(r.output()).isNotZero();
     assertThat(r.output()).doesNotContain("Hello from Keyhold");
     assertThat(svc.metrics().count("sign", "ok")).isEqualTo(entered);

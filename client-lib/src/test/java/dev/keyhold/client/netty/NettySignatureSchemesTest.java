@@ -51,7 +51,8 @@ class NettySignatureSchemesTest {
         assertThat(mapped ^ NettySignatureSchemes.isRefused(v)).as(f.getName()).isTrue();
         if (mapped) {
           // The enum name and Netty's constant name agree (ECDSA_SECP256R1_SHA256 etc.).
-          assertThat(f.getName()).isEqualTo("SSL_SIGN_" + NettySignatureSchemes.fromSslSign(v).get().name());
+          assertThat(f.getName())
+              .isEqualTo("SSL_SIGN_" + NettySignatureSchemes.fromSslSign(v).get().name());
         }
       }
     }
@@ -75,17 +76,34 @@ class NettySignatureSchemesTest {
 
   @Test
   void schemeFor_rsaAlgorithmOnEcKey_rejected() {
-    assertThatThrownBy(() -> NettySignatureSchemes.schemeFor(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA256, KeyType.KEY_TYPE_EC, "secp256r1"))
+    assertThatThrownBy(
+            () ->
+                NettySignatureSchemes.schemeFor(
+                    OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PSS_RSAE_SHA256,
+                    KeyType.KEY_TYPE_EC,
+                    "secp256r1"))
         .isInstanceOf(InvalidKeyException.class);
   }
 
   @Test
   void schemeFor_tls12EcdsaOtherCurve_usesKeyCurve() throws Exception {
-    assertThat(NettySignatureSchemes.schemeFor(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256, KeyType.KEY_TYPE_EC, "secp384r1"))
+    assertThat(
+            NettySignatureSchemes.schemeFor(
+                OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256,
+                KeyType.KEY_TYPE_EC,
+                "secp384r1"))
         .isEqualTo(SignatureScheme.ECDSA_SECP384R1_SHA384);
-    assertThat(NettySignatureSchemes.schemeFor(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP521R1_SHA512, KeyType.KEY_TYPE_EC, "secp256r1"))
+    assertThat(
+            NettySignatureSchemes.schemeFor(
+                OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP521R1_SHA512,
+                KeyType.KEY_TYPE_EC,
+                "secp256r1"))
         .isEqualTo(SignatureScheme.ECDSA_SECP256R1_SHA256);
-    assertThat(NettySignatureSchemes.schemeFor(OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP384R1_SHA384, KeyType.KEY_TYPE_EC, "secp384r1"))
+    assertThat(
+            NettySignatureSchemes.schemeFor(
+                OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP384R1_SHA384,
+                KeyType.KEY_TYPE_EC,
+                "secp384r1"))
         .isEqualTo(SignatureScheme.ECDSA_SECP384R1_SHA384);
   }
 
@@ -102,8 +120,12 @@ class NettySignatureSchemesTest {
       g.initialize(new ECGenParameterSpec(curve));
       KeyPair kp = g.generateKeyPair();
       for (SignatureScheme.Hash hash : SignatureScheme.Hash.values()) {
-        SignatureScheme keyScheme = NettySignatureSchemes.schemeFor(NettySignatureSchemes.sslSign(ecdsaFor(hash)), KeyType.KEY_TYPE_EC, curve);
-        byte[] fitted = NettySignatureSchemes.ecdsaDigestFor(keyScheme, MessageDigest.getInstance(hash.jcaName()).digest(message));
+        SignatureScheme keyScheme =
+            NettySignatureSchemes.schemeFor(
+                NettySignatureSchemes.sslSign(ecdsaFor(hash)), KeyType.KEY_TYPE_EC, curve);
+        byte[] fitted =
+            NettySignatureSchemes.ecdsaDigestFor(
+                keyScheme, MessageDigest.getInstance(hash.jcaName()).digest(message));
         assertThat(fitted).hasSize(keyScheme.hash().length());
         Signature hsmLike = Signature.getInstance("NONEwithECDSA");
         hsmLike.initSign(kp.getPrivate());

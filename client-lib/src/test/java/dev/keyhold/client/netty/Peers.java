@@ -8,7 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs real TLS peers ({@code openssl s_client}, {@code curl}) as child processes with timeouts. */
+/**
+ * Runs real TLS peers ({@code openssl s_client}, {@code curl}) as child processes with timeouts.
+ */
 final class Peers {
   private Peers() {}
 
@@ -19,7 +21,16 @@ final class Peers {
 
   /** {@code openssl s_client} with extra options, sending one HTTP request. */
   static Result sClient(int port, String... options) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "localhost", "-ign_eof"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "openssl",
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-servername",
+                "localhost",
+                "-ign_eof"));
     cmd.addAll(List.of(options));
     return run(cmd, REQUEST);
   }

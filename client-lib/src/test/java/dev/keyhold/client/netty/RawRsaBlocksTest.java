@@ -32,7 +32,9 @@ class RawRsaBlocksTest {
     assertThat(pms).containsOnly(0); // the caller's copy is wiped
   }
 
-  /** The block is exactly what a standard PKCS#1 decryption would unpad to the pre-master secret. */
+  /**
+   * The block is exactly what a standard PKCS#1 decryption would unpad to the pre-master secret.
+   */
   @Test
   void encryptionBlock_standardDepadding_yieldsPremaster() throws Exception {
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
@@ -44,7 +46,8 @@ class RawRsaBlocksTest {
     byte[] block = RawRsaBlocks.encryptionBlock(pms, 256);
     // Encrypt the block raw with the public key, then let the JDK do a PKCS#1 decryption.
     var pub = (java.security.interfaces.RSAPublicKey) kp.getPublic();
-    byte[] c = new BigInteger(1, block).modPow(pub.getPublicExponent(), pub.getModulus()).toByteArray();
+    byte[] c =
+        new BigInteger(1, block).modPow(pub.getPublicExponent(), pub.getModulus()).toByteArray();
     if (c.length > 256) {
       c = Arrays.copyOfRange(c, c.length - 256, c.length);
     } else if (c.length < 256) {
@@ -59,7 +62,9 @@ class RawRsaBlocksTest {
 
   @Test
   void encryptionBlock_wrongLength_rejected() {
-    assertThatThrownBy(() -> RawRsaBlocks.encryptionBlock(new byte[47], 256)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> RawRsaBlocks.encryptionBlock(new byte[48], 58)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RawRsaBlocks.encryptionBlock(new byte[47], 256))
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> RawRsaBlocks.encryptionBlock(new byte[48], 58))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -17,7 +17,13 @@ final class SelfSigned {
     X500Name name = new X500Name(dn);
     String alg = kp.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
     var holder =
-        new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(System.nanoTime()), new Date(), new Date(System.currentTimeMillis() + 86_400_000L), name, kp.getPublic())
+        new JcaX509v3CertificateBuilder(
+                name,
+                BigInteger.valueOf(System.nanoTime()),
+                new Date(),
+                new Date(System.currentTimeMillis() + 86_400_000L),
+                name,
+                kp.getPublic())
             .build(new JcaContentSignerBuilder(alg).build(kp.getPrivate()));
     return new JcaX509CertificateConverter().getCertificate(holder);
   }

@@ -34,22 +34,26 @@ import javax.net.ssl.SSLSession;
 
 /**
  * A minimal HTTPS server for the integration tests (the demo module's server depends on this
- * module, so the tests carry their own): one worker event loop by default, a text page naming
- * the protocol and suite, and a queue of handshake outcomes.
+ * module, so the tests carry their own): one worker event loop by default, a text page naming the
+ * protocol and suite, and a queue of handshake outcomes.
  */
 final class TestHttpsServer implements AutoCloseable {
   final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   final EventLoopGroup workers;
   final Channel channel;
   final LinkedBlockingQueue<SslHandshakeCompletionEvent> handshakes = new LinkedBlockingQueue<>();
+
   /** The client certificate subject of the last request, or "none". */
-  final java.util.concurrent.atomic.AtomicReference<String> lastPeer = new java.util.concurrent.atomic.AtomicReference<>("none");
+  final java.util.concurrent.atomic.AtomicReference<String> lastPeer =
+      new java.util.concurrent.atomic.AtomicReference<>("none");
 
   TestHttpsServer(SslContext ssl, int threads) throws InterruptedException {
     this(ch -> ssl.newHandler(ch.alloc()), threads);
   }
 
-  TestHttpsServer(java.util.function.Function<Channel, io.netty.channel.ChannelHandler> tls, int threads) throws InterruptedException {
+  TestHttpsServer(
+      java.util.function.Function<Channel, io.netty.channel.ChannelHandler> tls, int threads)
+      throws InterruptedException {
     workers = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
     channel =
         new ServerBootstrap()
@@ -65,7 +69,8 @@ final class TestHttpsServer implements AutoCloseable {
                         .addLast(
                             new ChannelInboundHandlerAdapter() {
                               @Override
-                              public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                              public void userEventTriggered(
+                                  ChannelHandlerContext ctx, Object evt) {
                                 if (evt instanceof SslHandshakeCompletionEvent e) {
                                   handshakes.add(e);
                                   if (!e.isSuccess()) {
@@ -76,7 +81,8 @@ final class TestHttpsServer implements AutoCloseable {
                               }
 
                               @Override
-                              public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                              public void exceptionCaught(
+                                  ChannelHandlerContext ctx, Throwable cause) {
                                 ctx.close();
                               }
                             })
@@ -85,16 +91,28 @@ final class TestHttpsServer implements AutoCloseable {
                         .addLast(
                             new SimpleChannelInboundHandler<FullHttpRequest>() {
                               @Override
-                              protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-                                SSLSession s = ctx.pipeline().get(SslHandler.class).engine().getSession();
+                              protected void channelRead0(
+                                  ChannelHandlerContext ctx, FullHttpRequest req) {
+                                SSLSession s =
+                                    ctx.pipeline().get(SslHandler.class).engine().getSession();
                                 try {
                                   lastPeer.set(s.getPeerPrincipal().getName());
                                 } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
                                   lastPeer.set("none");
                                 }
-                                ByteBuf body = Unpooled.copiedBuffer("Hello from Keyhold: " + s.getProtocol() + " " + s.getCipherSuite() + "\n", StandardCharsets.UTF_8);
-                                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-                                r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+                                ByteBuf body =
+                                    Unpooled.copiedBuffer(
+                                        "Hello from Keyhold: "
+                                            + s.getProtocol()
+                                            + " "
+                                            + s.getCipherSuite()
+                                            + "\n",
+                                        StandardCharsets.UTF_8);
+                                FullHttpResponse r =
+                                    new DefaultFullHttpResponse(
+                                        HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+                                r.headers()
+                                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
                                 var f = ctx.writeAndFlush(r);
                                 if (!HttpUtil.isKeepAlive(req)) {
                                   f.addListener(ChannelFutureListener.CLOSE);

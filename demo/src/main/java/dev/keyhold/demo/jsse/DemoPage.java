@@ -11,9 +11,9 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.X509KeyManager;
 
 /**
- * The demo's one-line HTTP/1.1 page: which key served the handshake, with which protocol and
- * suite, and who the client is. Just enough HTTP for curl and a typed request in openssl
- * s_client; every response closes the connection, so each request is a full handshake.
+ * The demo's one-line HTTP/1.1 page: which key served the handshake, with which protocol and suite,
+ * and who the client is. Just enough HTTP for curl and a typed request in openssl s_client; every
+ * response closes the connection, so each request is a full handshake.
  */
 final class DemoPage {
   private static final int MAX_HEADER_BYTES = 8192;
@@ -36,9 +36,13 @@ final class DemoPage {
   }
 
   /** Writes the response for this session and flushes it. */
-  static void write(OutputStream out, SSLSession session, X509KeyManager keyManager) throws IOException {
+  static void write(OutputStream out, SSLSession session, X509KeyManager keyManager)
+      throws IOException {
     byte[] body = body(session, keyManager).getBytes(StandardCharsets.UTF_8);
-    String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
+    String head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+            + body.length
+            + "\r\nConnection: close\r\n\r\n";
     // One write, one TLS record, one segment: two small writes meet Nagle's algorithm and the
     // client's delayed ACK, which stalls every response by 40 ms.
     byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
@@ -49,7 +53,15 @@ final class DemoPage {
   }
 
   static String body(SSLSession session, X509KeyManager keyManager) {
-    return "hello from Keyhold: key " + keyName(session, keyManager) + ", protocol " + session.getProtocol() + ", suite " + session.getCipherSuite() + ", client " + clientName(session) + "\n";
+    return "hello from Keyhold: key "
+        + keyName(session, keyManager)
+        + ", protocol "
+        + session.getProtocol()
+        + ", suite "
+        + session.getCipherSuite()
+        + ", client "
+        + clientName(session)
+        + "\n";
   }
 
   /** The alias whose leaf certificate the server sent, else the certificate's subject. */

@@ -3,9 +3,9 @@ package dev.keyhold.demo.jsse;
 import dev.keyhold.client.rpc.KeyholdException;
 
 /**
- * Turns a failed handshake into one log-friendly phrase. When Keyhold refused the key
- * operation or could not be reached, the phrase says so first, because that is what an
- * operator must act on; the TLS stack's own message (which names the alert cause) follows.
+ * Turns a failed handshake into one log-friendly phrase. When Keyhold refused the key operation or
+ * could not be reached, the phrase says so first, because that is what an operator must act on; the
+ * TLS stack's own message (which names the alert cause) follows.
  */
 final class HandshakeFailures {
   private HandshakeFailures() {}
@@ -27,7 +27,9 @@ final class HandshakeFailures {
         return true;
       }
       String m = t.getMessage();
-      if (m != null && (m.contains("Remote host terminated the handshake") || m.contains("Connection reset"))) {
+      if (m != null
+          && (m.contains("Remote host terminated the handshake")
+              || m.contains("Connection reset"))) {
         return true;
       }
     }

@@ -37,12 +37,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A small HTTPS server on the JDK's own TLS stack (an {@link SSLServerSocket} accept loop and a
- * bounded worker pool). It answers every request with one line naming the key, protocol and
- * cipher suite, then closes the connection, so every connection is one full handshake.
+ * bounded worker pool). It answers every request with one line naming the key, protocol and cipher
+ * suite, then closes the connection, so every connection is one full handshake.
  *
- * <p>It is deliberately agnostic of where the private key lives: pass any {@link KeyManager}
- * (a PKCS#12 file, SunPKCS11 in-process, or Keyhold's key manager) or a ready {@link
- * SSLContext}. This makes it the common target of the handshake benchmark.
+ * <p>It is deliberately agnostic of where the private key lives: pass any {@link KeyManager} (a
+ * PKCS#12 file, SunPKCS11 in-process, or Keyhold's key manager) or a ready {@link SSLContext}. This
+ * makes it the common target of the handshake benchmark.
  *
  * <pre>{@code
  * try (JsseDemoServer server = JsseDemoServer.start(keyManager, "127.0.0.1", 0, ClientAuth.NONE, null)) {
@@ -52,12 +52,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Protocols: TLS 1.3 and TLS 1.2. Suites: the JDK's enabled suites plus {@code
- * TLS_RSA_WITH_AES_128_GCM_SHA256} (RSA key exchange), added explicitly so the RSA pre-master
- * path stays available even where a JDK stops enabling it by default.
+ * TLS_RSA_WITH_AES_128_GCM_SHA256} (RSA key exchange), added explicitly so the RSA pre-master path
+ * stays available even where a JDK stops enabling it by default.
  *
- * <p>Security note: a failed handshake is logged as one line with the peer address and the
- * reason (for example "Keyhold UNAVAILABLE"), never with key material; the server keeps
- * serving.
+ * <p>Security note: a failed handshake is logged as one line with the peer address and the reason
+ * (for example "Keyhold UNAVAILABLE"), never with key material; the server keeps serving.
  */
 public final class JsseDemoServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JsseDemoServer.class);
@@ -85,7 +84,8 @@ public final class JsseDemoServer implements AutoCloseable {
   private final AtomicLong handshakesFailed = new AtomicLong();
   private volatile boolean closed;
 
-  private JsseDemoServer(SSLServerSocket serverSocket, int workerThreads, X509KeyManager keyManager) {
+  private JsseDemoServer(
+      SSLServerSocket serverSocket, int workerThreads, X509KeyManager keyManager) {
     this.serverSocket = serverSocket;
     this.keyManager = keyManager;
     int id = SERVER_IDS.incrementAndGet();
@@ -114,17 +114,24 @@ public final class JsseDemoServer implements AutoCloseable {
    * @param port the port, or 0 for an ephemeral one (see {@link #port()})
    * @param clientAuth whether to request a client certificate
    */
-  public static JsseDemoServer start(SSLContext context, String host, int port, ClientAuth clientAuth) throws IOException {
+  public static JsseDemoServer start(
+      SSLContext context, String host, int port, ClientAuth clientAuth) throws IOException {
     return builder(context).host(host).port(port).clientAuth(clientAuth).start();
   }
 
   /**
-   * Starts a server with the given key manager, trusting the CA certificates in {@code
-   * clientCaPem} (may be null when {@code clientAuth} is NONE) for client certificates.
+   * Starts a server with the given key manager, trusting the CA certificates in {@code clientCaPem}
+   * (may be null when {@code clientAuth} is NONE) for client certificates.
    */
-  public static JsseDemoServer start(KeyManager keyManager, String host, int port, ClientAuth clientAuth, Path clientCaPem)
+  public static JsseDemoServer start(
+      KeyManager keyManager, String host, int port, ClientAuth clientAuth, Path clientCaPem)
       throws IOException, GeneralSecurityException {
-    return builder(sslContext(keyManager, clientCaPem)).keyManager(keyManager).host(host).port(port).clientAuth(clientAuth).start();
+    return builder(sslContext(keyManager, clientCaPem))
+        .keyManager(keyManager)
+        .host(host)
+        .port(port)
+        .clientAuth(clientAuth)
+        .start();
   }
 
   /** A builder, for the less common options (worker threads, backlog). */
@@ -133,17 +140,22 @@ public final class JsseDemoServer implements AutoCloseable {
   }
 
   /**
-   * A TLS context with one key manager and, if {@code clientCaPem} is not null, a trust manager
-   * for the CA certificates in that PEM file; otherwise the JDK's default trust.
+   * A TLS context with one key manager and, if {@code clientCaPem} is not null, a trust manager for
+   * the CA certificates in that PEM file; otherwise the JDK's default trust.
    */
-  public static SSLContext sslContext(KeyManager keyManager, Path clientCaPem) throws IOException, GeneralSecurityException {
+  public static SSLContext sslContext(KeyManager keyManager, Path clientCaPem)
+      throws IOException, GeneralSecurityException {
     SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(new KeyManager[] {keyManager}, clientCaPem == null ? null : trustManagers(clientCaPem), null);
+    ctx.init(
+        new KeyManager[] {keyManager},
+        clientCaPem == null ? null : trustManagers(clientCaPem),
+        null);
     return ctx;
   }
 
   /** Trust managers that accept exactly the CA certificates in a PEM file. */
-  public static TrustManager[] trustManagers(Path caPem) throws IOException, GeneralSecurityException {
+  public static TrustManager[] trustManagers(Path caPem)
+      throws IOException, GeneralSecurityException {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
     int i = 0;
@@ -155,7 +167,8 @@ public final class JsseDemoServer implements AutoCloseable {
     if (i == 0) {
       throw new GeneralSecurityException("no certificate in " + caPem);
     }
-    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(ks);
     return tmf.getTrustManagers();
   }
@@ -257,7 +270,9 @@ public final class JsseDemoServer implements AutoCloseable {
     }
   }
 
-  /** Options for {@link JsseDemoServer}; defaults: 127.0.0.1, port 0, no client auth, 32 workers. */
+  /**
+   * Options for {@link JsseDemoServer}; defaults: 127.0.0.1, port 0, no client auth, 32 workers.
+   */
   public static final class Builder {
     private final SSLContext context;
     private String host = "127.0.0.1";
@@ -287,8 +302,8 @@ public final class JsseDemoServer implements AutoCloseable {
     }
 
     /**
-     * Worker threads. Each handshake holds one while it waits for a remote key operation, so
-     * with an offloaded key this should exceed the core count.
+     * Worker threads. Each handshake holds one while it waits for a remote key operation, so with
+     * an offloaded key this should exceed the core count.
      */
     public Builder workerThreads(int workerThreads) {
       if (workerThreads < 1) {

@@ -1,9 +1,10 @@
 package dev.keyhold.demo.netty;
 
-import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.netty.KeyholdServerTls;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;
+import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.demo.KeyholdOptions;
 import io.netty.handler.ssl.ClientAuth;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,15 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import dev.keyhold.demo.KeyholdOptions;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Runs {@link NettyDemoServer} on Netty/BoringSSL with its private keys in Keyhold: the
- * certificate chains come from the service (or {@code --chain} files), and every signature and
- * RSA pre-master decryption is offloaded asynchronously, without blocking the event loops. Serves
- * TLS 1.3, TLS 1.2 ECDHE and TLS 1.2 RSA key exchange (AES128-GCM-SHA256 enabled explicitly).
+ * Runs {@link NettyDemoServer} on Netty/BoringSSL with its private keys in Keyhold: the certificate
+ * chains come from the service (or {@code --chain} files), and every signature and RSA pre-master
+ * decryption is offloaded asynchronously, without blocking the event loops. Serves TLS 1.3, TLS 1.2
+ * ECDHE and TLS 1.2 RSA key exchange (AES128-GCM-SHA256 enabled explicitly).
  *
  * <pre>
  * java -cp keyhold-demo-all.jar dev.keyhold.demo.netty.NettyDemoMain \
@@ -39,34 +39,35 @@ import picocli.CommandLine.Option;
 @Command(
     name = "keyhold-netty-demo",
     mixinStandardHelpOptions = true,
-    description = "HTTPS demo on Netty/BoringSSL whose private-key steps run in the HSM through Keyhold (asynchronously).")
+    description =
+        "HTTPS demo on Netty/BoringSSL whose private-key steps run in the HSM through Keyhold"
+            + " (asynchronously).")
 public final class NettyDemoMain implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(NettyDemoMain.class);
 
   @Mixin KeyholdOptions keyhold = new KeyholdOptions();
 
-
-
-
-
-
-
-
-
-  @Option(names = "--listen", defaultValue = "127.0.0.1:9443", description = "host:port to listen on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--listen",
+      defaultValue = "127.0.0.1:9443",
+      description = "host:port to listen on (default: ${DEFAULT-VALUE}).")
   String listen;
 
-
-
-  @Option(names = "--event-loops", defaultValue = "1", description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--event-loops",
+      defaultValue = "1",
+      description = "Event-loop threads (default: ${DEFAULT-VALUE}).")
   int eventLoops;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new NettyDemoMain()).execute(args));
   }
 
-  /** A started demo: the server, its per-key TLS contexts and the Keyhold client, closed together. */
-  public record Running(NettyDemoServer.Handle server, KeyholdServerTls tls, KeyholdClient client) implements AutoCloseable {
+  /**
+   * A started demo: the server, its per-key TLS contexts and the Keyhold client, closed together.
+   */
+  public record Running(NettyDemoServer.Handle server, KeyholdServerTls tls, KeyholdClient client)
+      implements AutoCloseable {
     @Override
     public void close() {
       server.close();
@@ -95,7 +96,8 @@ public final class NettyDemoMain implements Callable<Integer> {
     ClientAuth auth = parseClientAuth(keyhold.clientAuth());
     Path clientCa = keyhold.clientCa();
     if (auth != ClientAuth.NONE && clientCa == null) {
-      throw new CommandLine.ParameterException(new CommandLine(this), "--client-auth " + keyhold.clientAuth() + " needs --client-ca");
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--client-auth " + keyhold.clientAuth() + " needs --client-ca");
     }
     int colon = listen.lastIndexOf(':');
     if (colon < 0) {
@@ -111,7 +113,10 @@ public final class NettyDemoMain implements Callable<Integer> {
       List<OffloadedKey> keys = new ArrayList<>();
       for (String name : names) {
         Path chain = keyhold.chain(name);
-        keys.add(chain == null ? OffloadedKey.fetch(client, name) : OffloadedKey.of(client.getKey(name), KeyholdSslContexts.readPemChain(chain)));
+        keys.add(
+            chain == null
+                ? OffloadedKey.fetch(client, name)
+                : OffloadedKey.of(client.getKey(name), KeyholdSslContexts.readPemChain(chain)));
       }
       // One context per key, chosen per connection from the ClientHello (an RSA-only client gets
       // the RSA key, an ECDSA-only one the EC key). The library's default suites list
@@ -128,8 +133,14 @@ public final class NettyDemoMain implements Callable<Integer> {
                 return b;
               });
       KeyholdServerTls chooser = tls;
-      NettyDemoServer.Handle server = NettyDemoServer.start(ch -> chooser.newHandler(), host, port, eventLoops);
-      LOG.info("serving keys {} from Keyhold at {}; try: curl -k https://{}:{}/", keys, client.config().target(), host, server.port());
+      NettyDemoServer.Handle server =
+          NettyDemoServer.start(ch -> chooser.newHandler(), host, port, eventLoops);
+      LOG.info(
+          "serving keys {} from Keyhold at {}; try: curl -k https://{}:{}/",
+          keys,
+          client.config().target(),
+          host,
+          server.port());
       return new Running(server, tls, client);
     } catch (Exception | Error e) {
       if (tls != null) {
@@ -145,7 +156,9 @@ public final class NettyDemoMain implements Callable<Integer> {
       case "none" -> ClientAuth.NONE;
       case "want", "optional" -> ClientAuth.OPTIONAL;
       case "need", "require" -> ClientAuth.REQUIRE;
-      default -> throw new IllegalArgumentException("--client-auth must be none, want or need, not '" + s + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "--client-auth must be none, want or need, not '" + s + "'");
     };
   }
 
@@ -153,5 +166,4 @@ public final class NettyDemoMain implements Callable<Integer> {
   static Duration parseDuration(String s) {
     return KeyholdOptions.parseDuration(s);
   }
-
 }

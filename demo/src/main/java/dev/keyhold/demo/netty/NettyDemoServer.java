@@ -39,16 +39,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small HTTPS server on Netty: TLS through whatever {@link SslContext} it is given (Keyhold
- * async offload from {@code KeyholdSslContexts.forServer}, or a local key file for a baseline),
- * then HTTP/1.1 with keep-alive, answering every request with a short text page that names the
+ * A small HTTPS server on Netty: TLS through whatever {@link SslContext} it is given (Keyhold async
+ * offload from {@code KeyholdSslContexts.forServer}, or a local key file for a baseline), then
+ * HTTP/1.1 with keep-alive, answering every request with a short text page that names the
  * negotiated protocol and cipher suite.
  *
- * <p>Reusable from benchmarks: {@code NettyDemoServer.start(sslContext, "127.0.0.1", 0, 1)}
- * returns a {@link Handle} with the bound {@link Handle#port()}; {@link Handle#close()} stops the
- * event loops. The event-loop thread count is fixed by the caller, so an offloaded and a local-key
- * server can be compared with the same number of threads. The server never blocks its event loop:
- * with an asynchronous private-key method the handshake is parked while the key operation runs.
+ * <p>Reusable from benchmarks: {@code NettyDemoServer.start(sslContext, "127.0.0.1", 0, 1)} returns
+ * a {@link Handle} with the bound {@link Handle#port()}; {@link Handle#close()} stops the event
+ * loops. The event-loop thread count is fixed by the caller, so an offloaded and a local-key server
+ * can be compared with the same number of threads. The server never blocks its event loop: with an
+ * asynchronous private-key method the handshake is parked while the key operation runs.
  *
  * <p>Security note: the server logs handshake failures at debug level only, with the exception
  * class and message (never key material).
@@ -65,7 +65,8 @@ public final class NettyDemoServer {
     private final Channel serverChannel;
     private final Counters counters;
 
-    private Handle(EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Counters counters) {
+    private Handle(
+        EventLoopGroup boss, EventLoopGroup workers, Channel serverChannel, Counters counters) {
       this.boss = boss;
       this.workers = workers;
       this.serverChannel = serverChannel;
@@ -127,7 +128,8 @@ public final class NettyDemoServer {
    * @param port the port, or 0 for an ephemeral one
    * @param eventLoopThreads worker event-loop threads (≥ 1); accepting runs on one extra thread
    */
-  public static Handle start(SslContext sslContext, String host, int port, int eventLoopThreads) throws InterruptedException {
+  public static Handle start(SslContext sslContext, String host, int port, int eventLoopThreads)
+      throws InterruptedException {
     if (!sslContext.isServer()) {
       throw new IllegalArgumentException("a server SslContext is required");
     }
@@ -135,15 +137,18 @@ public final class NettyDemoServer {
   }
 
   /**
-   * Starts the server with a TLS handler made per connection by {@code tlsHandler}, e.g. {@code
-   * ch -> keyholdServerTls.newHandler()} to choose among several HSM-held keys per ClientHello.
+   * Starts the server with a TLS handler made per connection by {@code tlsHandler}, e.g. {@code ch
+   * -> keyholdServerTls.newHandler()} to choose among several HSM-held keys per ClientHello.
    */
-  public static Handle start(Function<Channel, ChannelHandler> tlsHandler, String host, int port, int eventLoopThreads) throws InterruptedException {
+  public static Handle start(
+      Function<Channel, ChannelHandler> tlsHandler, String host, int port, int eventLoopThreads)
+      throws InterruptedException {
     if (eventLoopThreads < 1) {
       throw new IllegalArgumentException("eventLoopThreads must be at least 1");
     }
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(eventLoopThreads, NioIoHandler.newFactory());
+    EventLoopGroup workers =
+        new MultiThreadIoEventLoopGroup(eventLoopThreads, NioIoHandler.newFactory());
     Counters counters = new Counters();
     try {
       ServerBootstrap b =
@@ -167,7 +172,11 @@ public final class NettyDemoServer {
                     }
                   });
       Channel ch = b.bind(host, port).sync().channel();
-      LOG.info("Netty/BoringSSL demo listening on https://{}:{}/ with {} event-loop thread(s)", host, ((InetSocketAddress) ch.localAddress()).getPort(), eventLoopThreads);
+      LOG.info(
+          "Netty/BoringSSL demo listening on https://{}:{}/ with {} event-loop thread(s)",
+          host,
+          ((InetSocketAddress) ch.localAddress()).getPort(),
+          eventLoopThreads);
       return new Handle(boss, workers, ch, counters);
     } catch (RuntimeException | InterruptedException e) {
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -177,7 +186,8 @@ public final class NettyDemoServer {
   }
 
   /** Counts handshake outcomes and closes connections whose handshake failed. */
-  private static final class HandshakeWatcher extends io.netty.channel.ChannelInboundHandlerAdapter {
+  private static final class HandshakeWatcher
+      extends io.netty.channel.ChannelInboundHandlerAdapter {
     private final Counters counters;
 
     HandshakeWatcher(Counters counters) {
@@ -191,7 +201,10 @@ public final class NettyDemoServer {
           counters.handshakesOk.incrementAndGet();
         } else {
           counters.handshakesFailed.incrementAndGet();
-          LOG.debug("handshake with {} failed: {}", ctx.channel().remoteAddress(), String.valueOf(e.cause()));
+          LOG.debug(
+              "handshake with {} failed: {}",
+              ctx.channel().remoteAddress(),
+              String.valueOf(e.cause()));
           ctx.close();
         }
       }
@@ -217,9 +230,15 @@ public final class NettyDemoServer {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
       SSLSession session = ctx.pipeline().get(SslHandler.class).engine().getSession();
-      String body = "Hello from Keyhold (Netty/BoringSSL): " + session.getProtocol() + " " + session.getCipherSuite() + "\n";
+      String body =
+          "Hello from Keyhold (Netty/BoringSSL): "
+              + session.getProtocol()
+              + " "
+              + session.getCipherSuite()
+              + "\n";
       ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+      FullHttpResponse resp =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
       resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
       resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
       boolean keepAlive = HttpUtil.isKeepAlive(req);

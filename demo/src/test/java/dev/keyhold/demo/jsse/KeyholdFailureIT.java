@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
+import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
 import dev.keyhold.service.pki.PkiDirectory;
 import dev.keyhold.service.testing.SlowKey;
@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wrong-key handshakes fail cleanly: when Keyhold refuses the key or is down, the peer gets an
- * alert within the deadline (no hang, no bad_record_mac), the server logs one line saying why
- * and keeps serving, and handshakes succeed again once the service is back.
+ * alert within the deadline (no hang, no bad_record_mac), the server logs one line saying why and
+ * keeps serving, and handshakes succeed again once the service is back.
  */
 class KeyholdFailureIT {
   private static final String GET = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n";
@@ -48,11 +48,25 @@ class KeyholdFailureIT {
   }
 
   private List<String> failureLines() {
-    return logs.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.startsWith("TLS handshake from")).toList();
+    return logs.list.stream()
+        .map(ILoggingEvent::getFormattedMessage)
+        .filter(m -> m.startsWith("TLS handshake from"))
+        .toList();
   }
 
   private static Proc sClient(int port, Path ca, String... extra) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "localhost", "-CAfile", ca.toString(), "-ign_eof"));
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                "openssl",
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-servername",
+                "localhost",
+                "-CAfile",
+                ca.toString(),
+                "-ign_eof"));
     cmd.addAll(List.of(extra));
     return Proc.run(cmd, GET, PEER_TIMEOUT);
   }
@@ -67,24 +81,39 @@ class KeyholdFailureIT {
       KeyholdPrivateKey rsaViaLimited = KeyholdPrivateKey.of(limited, full.getKey("rsa2048"));
       KeyholdKeyManager km =
           KeyholdKeyManager.builder(limited)
-              .key(rsaViaLimited, PkiDirectory.readCertificates(rsaChain).toArray(X509Certificate[]::new))
+              .key(
+                  rsaViaLimited,
+                  PkiDirectory.readCertificates(rsaChain).toArray(X509Certificate[]::new))
               .key("ec-p256", DemoPki.chainFor(svc, full, "ec-p256", false, dir))
               .build();
-      try (JsseDemoServer server = JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
-        for (String[] args : List.of(new String[] {"-tls1_2", "-cipher", "AES128-GCM-SHA256"}, new String[] {"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"}, new String[] {"-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256"})) {
+      try (JsseDemoServer server =
+          JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
+        for (String[] args :
+            List.of(
+                new String[] {"-tls1_2", "-cipher", "AES128-GCM-SHA256"},
+                new String[] {"-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"},
+                new String[] {"-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256"})) {
           int before = failureLines().size();
           long t0 = System.nanoTime();
           Proc p = sClient(server.port(), svc.caCert(), args);
           assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(FAST);
           assertThat(p.stdout()).doesNotContain("hello from Keyhold");
-          assertThat(p.all()).as(String.join(" ", args)).contains("alert").doesNotContain("bad record mac");
+          assertThat(p.all())
+              .as(String.join(" ", args))
+              .contains("alert")
+              .doesNotContain("bad record mac");
           awaitLines(before + 1);
           List<String> lines = failureLines();
           assertThat(lines).hasSize(before + 1);
-          assertThat(lines.get(before)).contains("Keyhold refused").contains("rsa2048").contains("NOT_FOUND");
+          assertThat(lines.get(before))
+              .contains("Keyhold refused")
+              .contains("rsa2048")
+              .contains("NOT_FOUND");
         }
         // The same server still serves the key Keyhold allows.
-        Proc ok = sClient(server.port(), svc.caCert(), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+        Proc ok =
+            sClient(
+                server.port(), svc.caCert(), "-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
         assertThat(ok.stdout()).as(ok.all()).contains("hello from Keyhold: key ec-p256");
       }
     }
@@ -101,18 +130,26 @@ class KeyholdFailureIT {
               .key("rsa2048", DemoPki.chainFor(svc, client, "rsa2048", false, dir))
               .key("ec-p256", DemoPki.chainFor(svc, client, "ec-p256", false, dir))
               .build();
-      try (JsseDemoServer server = JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
-        assertThat(sClient(server.port(), ca, "-tls1_2", "-cipher", "AES128-GCM-SHA256").stdout()).contains("hello from Keyhold: key rsa2048");
+      try (JsseDemoServer server =
+          JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
+        assertThat(sClient(server.port(), ca, "-tls1_2", "-cipher", "AES128-GCM-SHA256").stdout())
+            .contains("hello from Keyhold: key rsa2048");
 
         svc.close();
         svc = null;
-        for (String[] args : List.of(new String[] {"-tls1_2", "-cipher", "AES128-GCM-SHA256"}, new String[] {"-tls1_3"})) {
+        for (String[] args :
+            List.of(
+                new String[] {"-tls1_2", "-cipher", "AES128-GCM-SHA256"},
+                new String[] {"-tls1_3"})) {
           int before = failureLines().size();
           long t0 = System.nanoTime();
           Proc p = sClient(server.port(), ca, args);
           assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(FAST);
           assertThat(p.stdout()).doesNotContain("hello from Keyhold");
-          assertThat(p.all()).as(String.join(" ", args)).contains("alert").doesNotContain("bad record mac");
+          assertThat(p.all())
+              .as(String.join(" ", args))
+              .contains("alert")
+              .doesNotContain("bad record mac");
           awaitLines(before + 1);
           assertThat(failureLines().get(before)).contains("Keyhold unavailable");
         }
@@ -147,8 +184,12 @@ class KeyholdFailureIT {
       warmUp(fast);
       Path chain = DemoPki.chainFor(svc, setup, "rsa2048", false, dir);
       KeyholdPrivateKey rsa = KeyholdPrivateKey.of(fast, setup.getKey("rsa2048"));
-      KeyholdKeyManager km = KeyholdKeyManager.builder(fast).key(rsa, PkiDirectory.readCertificates(chain).toArray(X509Certificate[]::new)).build();
-      try (JsseDemoServer server = JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
+      KeyholdKeyManager km =
+          KeyholdKeyManager.builder(fast)
+              .key(rsa, PkiDirectory.readCertificates(chain).toArray(X509Certificate[]::new))
+              .build();
+      try (JsseDemoServer server =
+          JsseDemoServer.start(km, "127.0.0.1", 0, ClientAuth.NONE, null)) {
         hsm.delay = Duration.ofSeconds(4);
         int before = failureLines().size();
         long t0 = System.nanoTime();
@@ -157,7 +198,9 @@ class KeyholdFailureIT {
         assertThat(p.stdout()).doesNotContain("hello from Keyhold");
         assertThat(p.all()).contains("alert");
         awaitLines(before + 1);
-        assertThat(failureLines().get(before)).contains("Keyhold unavailable").contains("DEADLINE_EXCEEDED");
+        assertThat(failureLines().get(before))
+            .contains("Keyhold unavailable")
+            .contains("DEADLINE_EXCEEDED");
 
         hsm.delay = Duration.ZERO;
         Thread.sleep(4500); // let the slow operation still in the HSM finish

@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 /** Runs a child process (openssl, curl) with a timeout, feeding stdin and capturing output. */
 record Proc(int exit, String stdout, String stderr, boolean timedOut) {
 
-  static Proc run(List<String> command, String stdin, Duration timeout) throws IOException, InterruptedException {
+  static Proc run(List<String> command, String stdin, Duration timeout)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).start();
     try {
       CompletableFuture<String> out = drain(p.getInputStream());

@@ -28,9 +28,27 @@ class NettyDemoMainIT {
               "--client-ca", svc.caCert().toString());
       try (NettyDemoMain.Running running = main.start()) {
         int port = running.server().port();
-        String withCert = NettyDemoServerIT.curl(port, "--tlsv1.3", "--cert", svc.clientCert("test-client").toString(), "--key", svc.clientKey("test-client").toString());
+        String withCert =
+            NettyDemoServerIT.curl(
+                port,
+                "--tlsv1.3",
+                "--cert",
+                svc.clientCert("test-client").toString(),
+                "--key",
+                svc.clientKey("test-client").toString());
         assertThat(withCert).contains("Hello from Keyhold (Netty/BoringSSL): TLSv1.3");
-        String rsaKx = NettyDemoServerIT.curl(port, "--tlsv1.2", "--tls-max", "1.2", "--ciphers", "AES128-GCM-SHA256", "--cert", svc.clientCert("test-client").toString(), "--key", svc.clientKey("test-client").toString());
+        String rsaKx =
+            NettyDemoServerIT.curl(
+                port,
+                "--tlsv1.2",
+                "--tls-max",
+                "1.2",
+                "--ciphers",
+                "AES128-GCM-SHA256",
+                "--cert",
+                svc.clientCert("test-client").toString(),
+                "--key",
+                svc.clientKey("test-client").toString());
         assertThat(rsaKx).contains("TLS_RSA_WITH_AES_128_GCM_SHA256");
         String withoutCert = NettyDemoServerIT.curl(port, "--tlsv1.3");
         assertThat(withoutCert).doesNotContain("Hello from Keyhold");

@@ -22,6 +22,7 @@ class NettyDemoMainTest {
     assertThat(NettyDemoMain.parseClientAuth("none")).isEqualTo(ClientAuth.NONE);
     assertThat(NettyDemoMain.parseClientAuth("want")).isEqualTo(ClientAuth.OPTIONAL);
     assertThat(NettyDemoMain.parseClientAuth("NEED")).isEqualTo(ClientAuth.REQUIRE);
-    assertThatThrownBy(() -> NettyDemoMain.parseClientAuth("maybe")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NettyDemoMain.parseClientAuth("maybe"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

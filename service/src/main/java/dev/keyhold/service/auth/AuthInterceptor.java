@@ -16,25 +16,29 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
- * Attaches the caller's {@link ClientIdentity}, taken from the mTLS session, and a request
- * id to the call's {@link Context}. A call without a verified client certificate is closed
- * UNAUTHENTICATED (the TLS layer already requires one; this is defence in depth). The
- * request id is echoed in the {@code keyhold-request-id} response header, or in the
- * trailers of a call that fails before sending headers.
+ * Attaches the caller's {@link ClientIdentity}, taken from the mTLS session, and a request id to
+ * the call's {@link Context}. A call without a verified client certificate is closed
+ * UNAUTHENTICATED (the TLS layer already requires one; this is defence in depth). The request id is
+ * echoed in the {@code keyhold-request-id} response header, or in the trailers of a call that fails
+ * before sending headers.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   public static final Context.Key<ClientIdentity> IDENTITY = Context.key("keyhold-identity");
   public static final Context.Key<String> REQUEST_ID = Context.key("keyhold-request-id");
-  public static final Metadata.Key<String> REQUEST_ID_HEADER = Metadata.Key.of("keyhold-request-id", Metadata.ASCII_STRING_MARSHALLER);
+  public static final Metadata.Key<String> REQUEST_ID_HEADER =
+      Metadata.Key.of("keyhold-request-id", Metadata.ASCII_STRING_MARSHALLER);
 
   private final String idPrefix = Long.toHexString(System.nanoTime() & 0xffffffL);
   private final AtomicLong counter = new AtomicLong();
 
   @Override
-  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
     ClientIdentity who = identity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     if (who == null) {
-      call.close(Status.UNAUTHENTICATED.withDescription("a client certificate is required"), new Metadata());
+      call.close(
+          Status.UNAUTHENTICATED.withDescription("a client certificate is required"),
+          new Metadata());
       return new ServerCall.Listener<>() {};
     }
     String requestId = idPrefix + "-" + counter.incrementAndGet();
@@ -65,7 +69,10 @@ public final class AuthInterceptor implements ServerInterceptor {
 
   private static final String SESSION_KEY = "dev.keyhold.identity";
 
-  /** The caller's identity, derived once per TLS session and cached on it (parsing and hashing the certificate is not free). */
+  /**
+   * The caller's identity, derived once per TLS session and cached on it (parsing and hashing the
+   * certificate is not free).
+   */
   static ClientIdentity identity(SSLSession session) {
     if (session == null) {
       return null;

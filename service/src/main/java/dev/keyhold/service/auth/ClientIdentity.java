@@ -13,9 +13,8 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 
 /**
- * Who is calling, from the client certificate of the mTLS session: its SANs (DNS and
- * URI), its subject CN and the SHA-256 pin of its public key. {@link #name()} is what the
- * audit log records.
+ * Who is calling, from the client certificate of the mTLS session: its SANs (DNS and URI), its
+ * subject CN and the SHA-256 pin of its public key. {@link #name()} is what the audit log records.
  */
 public record ClientIdentity(String name, List<String> names, String spkiPin) {
 
@@ -36,20 +35,24 @@ public record ClientIdentity(String name, List<String> names, String spkiPin) {
         }
       }
     } catch (CertificateParsingException e) {
-      // An unparseable SAN extension contributes no names; the CN and pin still identify the caller.
+      // An unparseable SAN extension contributes no names; the CN and pin still identify the
+      // caller.
     }
     String cn = commonName(cert);
     if (cn != null) {
       names.add(cn);
     }
-    String pin = "spki-sha256:" + HexFormat.of().formatHex(sha256(cert.getPublicKey().getEncoded()));
+    String pin =
+        "spki-sha256:" + HexFormat.of().formatHex(sha256(cert.getPublicKey().getEncoded()));
     String primary = names.isEmpty() ? pin : names.get(0);
     return new ClientIdentity(primary, names, pin);
   }
 
   /** Whether a policy rule's {@code client} value names this caller. */
   public boolean matches(String client) {
-    return client.equals("*") || client.equalsIgnoreCase(spkiPin) || names.stream().anyMatch(client::equalsIgnoreCase);
+    return client.equals("*")
+        || client.equalsIgnoreCase(spkiPin)
+        || names.stream().anyMatch(client::equalsIgnoreCase);
   }
 
   private static String commonName(X509Certificate cert) {

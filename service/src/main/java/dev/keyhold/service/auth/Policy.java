@@ -8,9 +8,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Per-key, per-operation authorization. Default deny: a caller may do exactly what some
- * rule that names it grants. Key patterns are globs where {@code *} matches any run of
- * characters.
+ * Per-key, per-operation authorization. Default deny: a caller may do exactly what some rule that
+ * names it grants. Key patterns are globs where {@code *} matches any run of characters.
  */
 public final class Policy {
   private record CompiledRule(String client, List<Pattern> keys, Set<Operation> operations) {}
@@ -20,16 +19,22 @@ public final class Policy {
   public Policy(List<PolicyRule> rules) {
     this.rules =
         rules.stream()
-            .map(r -> new CompiledRule(
-                r.client(),
-                r.keys().stream().map(Policy::glob).toList(),
-                r.operations().stream().map(Policy::operation).collect(() -> EnumSet.noneOf(Operation.class), Set::add, Set::addAll)))
+            .map(
+                r ->
+                    new CompiledRule(
+                        r.client(),
+                        r.keys().stream().map(Policy::glob).toList(),
+                        r.operations().stream()
+                            .map(Policy::operation)
+                            .collect(() -> EnumSet.noneOf(Operation.class), Set::add, Set::addAll)))
             .toList();
   }
 
   public boolean allows(ClientIdentity who, String keyName, Operation op) {
     for (CompiledRule r : rules) {
-      if (r.operations.contains(op) && who.matches(r.client) && r.keys.stream().anyMatch(p -> p.matcher(keyName).matches())) {
+      if (r.operations.contains(op)
+          && who.matches(r.client)
+          && r.keys.stream().anyMatch(p -> p.matcher(keyName).matches())) {
         return true;
       }
     }
@@ -66,5 +71,4 @@ public final class Policy {
     }
     return Pattern.compile(re.toString());
   }
-
 }

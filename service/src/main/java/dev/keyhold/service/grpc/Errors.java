@@ -8,8 +8,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 
 /**
- * Builds failure statuses: a gRPC code, a description that names the problem (never a
- * secret), and a {@code google.rpc.ErrorInfo} detail whose reason is an {@link ErrorReason}.
+ * Builds failure statuses: a gRPC code, a description that names the problem (never a secret), and
+ * a {@code google.rpc.ErrorInfo} detail whose reason is an {@link ErrorReason}.
  */
 public final class Errors {
   public static final String DOMAIN = "keyhold.dev";
@@ -41,7 +41,9 @@ public final class Errors {
           com.google.rpc.Status.newBuilder()
               .setCode(code.value())
               .setMessage(getMessage())
-              .addDetails(Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason.name()).build()))
+              .addDetails(
+                  Any.pack(
+                      ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason.name()).build()))
               .build();
       return StatusProto.toStatusRuntimeException(proto);
     }
@@ -53,10 +55,16 @@ public final class Errors {
 
   public static KeyholdStatusException notFound(String keyDescription, String operation) {
     return new KeyholdStatusException(
-        Status.Code.NOT_FOUND, ErrorReason.KEY_NOT_FOUND, "key " + keyDescription + " does not exist or is not available to this client for " + operation);
+        Status.Code.NOT_FOUND,
+        ErrorReason.KEY_NOT_FOUND,
+        "key "
+            + keyDescription
+            + " does not exist or is not available to this client for "
+            + operation);
   }
 
-  public static KeyholdStatusException of(Status.Code code, ErrorReason reason, String description) {
+  public static KeyholdStatusException of(
+      Status.Code code, ErrorReason reason, String description) {
     return new KeyholdStatusException(code, reason, description);
   }
 }

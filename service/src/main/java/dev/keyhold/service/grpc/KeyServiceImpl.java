@@ -1,6 +1,5 @@
 package dev.keyhold.service.grpc;
 
-import dev.keyhold.service.keys.HsmFailures;
 import com.google.protobuf.ByteString;
 import dev.keyhold.config.HsmConfig;
 import dev.keyhold.proto.SignatureScheme;
@@ -22,6 +21,7 @@ import dev.keyhold.service.auth.ClientIdentity;
 import dev.keyhold.service.auth.Policy;
 import dev.keyhold.service.grpc.Errors.KeyholdStatusException;
 import dev.keyhold.service.keys.HsmExecutor;
+import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.Keystore;
@@ -47,9 +47,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The KeyService API: validates each request cheaply on the transport thread, then runs
- * the HSM step on the bounded {@link HsmExecutor}, and audits and counts every call.
- * No PKCS#11 here: keys are {@link HsmKey}s.
+ * The KeyService API: validates each request cheaply on the transport thread, then runs the HSM
+ * step on the bounded {@link HsmExecutor}, and audits and counts every call. No PKCS#11 here: keys
+ * are {@link HsmKey}s.
  */
 public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private static final Logger log = LoggerFactory.getLogger(KeyServiceImpl.class);
@@ -62,13 +62,28 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final OperationMetrics metrics;
   private final boolean verifyEcdsa;
 
-  public KeyServiceImpl(Keystore keystore, Policy policy, HsmExecutor executor, PremasterDecryptors decryptors, AuditLog audit, OperationMetrics metrics) {
+  public KeyServiceImpl(
+      Keystore keystore,
+      Policy policy,
+      HsmExecutor executor,
+      PremasterDecryptors decryptors,
+      AuditLog audit,
+      OperationMetrics metrics) {
     this(keystore, policy, executor, decryptors, audit, metrics, HsmConfig.VerifyMode.ALL);
   }
 
-  /** With {@link HsmConfig.VerifyMode#RSA}, ECDSA signatures skip the public-key check; RSA ones never do. */
+  /**
+   * With {@link HsmConfig.VerifyMode#RSA}, ECDSA signatures skip the public-key check; RSA ones
+   * never do.
+   */
   public KeyServiceImpl(
-      Keystore keystore, Policy policy, HsmExecutor executor, PremasterDecryptors decryptors, AuditLog audit, OperationMetrics metrics, HsmConfig.VerifyMode verify) {
+      Keystore keystore,
+      Policy policy,
+      HsmExecutor executor,
+      PremasterDecryptors decryptors,
+      AuditLog audit,
+      OperationMetrics metrics,
+      HsmConfig.VerifyMode verify) {
     this.verifyEcdsa = verify == HsmConfig.VerifyMode.ALL;
     this.keystore = keystore;
     this.policy = policy;
@@ -93,14 +108,23 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       HsmKey key = resolve(req.getKey(), Operation.OPERATION_SIGN, "sign");
       keyName = key.description().name();
       if (req.getScheme() == 0) {
-        throw Errors.invalid(ErrorReason.MISSING_FIELD, "scheme is required (a TLS SignatureScheme code point)");
+        throw Errors.invalid(
+            ErrorReason.MISSING_FIELD, "scheme is required (a TLS SignatureScheme code point)");
       }
       SignatureScheme scheme =
           SignatureScheme.fromCodePoint(req.getScheme())
-              .orElseThrow(() -> Errors.invalid(ErrorReason.UNKNOWN_SCHEME, "scheme 0x" + hex4(req.getScheme()) + " is not supported (legacy SHA-1/MD5 schemes are refused)"));
+              .orElseThrow(
+                  () ->
+                      Errors.invalid(
+                          ErrorReason.UNKNOWN_SCHEME,
+                          "scheme 0x"
+                              + hex4(req.getScheme())
+                              + " is not supported (legacy SHA-1/MD5 schemes are refused)"));
       KeyDescription d = key.description();
       if (!scheme.fits(d.type(), d.bits(), d.curve())) {
-        throw Errors.invalid(ErrorReason.SCHEME_KEY_MISMATCH, "scheme " + scheme.ianaName() + " does not suit key '" + d.name() + "' (" + d + ")");
+        throw Errors.invalid(
+            ErrorReason.SCHEME_KEY_MISMATCH,
+            "scheme " + scheme.ianaName() + " does not suit key '" + d.name() + "' (" + d + ")");
       }
       if (req.getDigest().isEmpty()) {
         throw Errors.invalid(ErrorReason.MISSING_FIELD, "digest is required");
@@ -108,43 +132,83 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       if (req.getDigest().size() != scheme.hash().length()) {
         throw Errors.invalid(
             ErrorReason.DIGEST_LENGTH,
-            "digest is " + req.getDigest().size() + " bytes; " + scheme.ianaName() + " needs a " + scheme.hash().length() + "-byte " + scheme.hash().jcaName() + " digest");
+            "digest is "
+                + req.getDigest().size()
+                + " bytes; "
+                + scheme.ianaName()
+                + " needs a "
+                + scheme.hash().length()
+                + "-byte "
+                + scheme.hash().jcaName()
+                + " digest");
       }
       byte[] digest = req.getDigest().toByteArray();
-      execute("sign", keyName, schemeName, start, obs,
-          () -> SignResponse.newBuilder()
-              .setSignature(ByteString.copyFrom(Signer.sign(key, scheme, digest, verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA)))
-              .build());
+      execute(
+          "sign",
+          keyName,
+          schemeName,
+          start,
+          obs,
+          () ->
+              SignResponse.newBuilder()
+                  .setSignature(
+                      ByteString.copyFrom(
+                          Signer.sign(
+                              key,
+                              scheme,
+                              digest,
+                              verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA)))
+                  .build());
     } catch (KeyholdStatusException e) {
       fail("sign", keyName, schemeName, start, obs, e);
     }
   }
 
   @Override
-  public void decryptPremaster(DecryptPremasterRequest req, StreamObserver<DecryptPremasterResponse> obs) {
+  public void decryptPremaster(
+      DecryptPremasterRequest req, StreamObserver<DecryptPremasterResponse> obs) {
     long start = System.nanoTime();
     String keyName = auditName(req.getKey());
     try {
-      HsmKey key = resolve(req.getKey(), Operation.OPERATION_DECRYPT_PREMASTER, "decrypt_premaster");
+      HsmKey key =
+          resolve(req.getKey(), Operation.OPERATION_DECRYPT_PREMASTER, "decrypt_premaster");
       keyName = key.description().name();
       KeyDescription d = key.description();
       if (d.type() != KeyType.KEY_TYPE_RSA) {
-        throw Errors.invalid(ErrorReason.SCHEME_KEY_MISMATCH, "key '" + d.name() + "' is not an RSA key; RSA key exchange needs one");
+        throw Errors.invalid(
+            ErrorReason.SCHEME_KEY_MISMATCH,
+            "key '" + d.name() + "' is not an RSA key; RSA key exchange needs one");
       }
       if (req.getCiphertext().isEmpty()) {
         throw Errors.invalid(ErrorReason.MISSING_FIELD, "ciphertext is required");
       }
       if (req.getCiphertext().size() != d.modulusBytes()) {
         throw Errors.invalid(
-            ErrorReason.CIPHERTEXT_LENGTH, "ciphertext is " + req.getCiphertext().size() + " bytes; key '" + d.name() + "' needs exactly " + d.modulusBytes());
+            ErrorReason.CIPHERTEXT_LENGTH,
+            "ciphertext is "
+                + req.getCiphertext().size()
+                + " bytes; key '"
+                + d.name()
+                + "' needs exactly "
+                + d.modulusBytes());
       }
       int version = req.getClientVersion();
       if (version < 0x0300 || version > 0x0303) {
-        throw Errors.invalid(ErrorReason.CLIENT_VERSION, "client_version 0x" + hex4(version) + " is not 0x0300..0x0303 (SSL 3.0 .. TLS 1.2)");
+        throw Errors.invalid(
+            ErrorReason.CLIENT_VERSION,
+            "client_version 0x" + hex4(version) + " is not 0x0300..0x0303 (SSL 3.0 .. TLS 1.2)");
       }
       byte[] ct = req.getCiphertext().toByteArray();
-      execute("decrypt_premaster", keyName, null, start, obs,
-          () -> DecryptPremasterResponse.newBuilder().setPremaster(ByteString.copyFrom(decryptors.forKey(key).decrypt(ct, version))).build());
+      execute(
+          "decrypt_premaster",
+          keyName,
+          null,
+          start,
+          obs,
+          () ->
+              DecryptPremasterResponse.newBuilder()
+                  .setPremaster(ByteString.copyFrom(decryptors.forKey(key).decrypt(ct, version)))
+                  .build());
     } catch (KeyholdStatusException e) {
       fail("decrypt_premaster", keyName, null, start, obs, e);
     }
@@ -180,42 +244,92 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     done("list_keys", "*", null, "ok", start);
   }
 
-  private <T> void execute(String op, String keyName, String scheme, long start, StreamObserver<T> obs, HsmCall<T> call) {
+  private <T> void execute(
+      String op,
+      String keyName,
+      String scheme,
+      long start,
+      StreamObserver<T> obs,
+      HsmCall<T> call) {
     Context ctx = Context.current();
     // The task runs in the call's Context, so the audit line carries the caller and request id.
     boolean accepted =
-        executor.trySubmit(ctx.wrap(() -> {
-          try {
-            Deadline deadline = ctx.getDeadline();
-            if (deadline != null && deadline.isExpired()) {
-              throw Errors.of(Status.Code.DEADLINE_EXCEEDED, ErrorReason.DEADLINE, "the deadline passed before the HSM was free; the operation did not run");
-            }
-            if (ctx.isCancelled()) {
-              throw Errors.of(Status.Code.CANCELLED, ErrorReason.DEADLINE, "the call was cancelled before the HSM was free");
-            }
-            T result = ctx.call(call::run);
-            // Counted and audited before the caller can see the answer, so that what a caller
-            // observed is always already in the metrics and the audit queue.
-            done(op, keyName, scheme, "ok", start);
-            obs.onNext(result);
-            obs.onCompleted();
-          } catch (KeyholdStatusException e) {
-            fail(op, keyName, scheme, start, obs, e);
-          } catch (Signer.SignatureFaultException e) {
-            log.error("HSM fault: {}", e.getMessage());
-            fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.INTERNAL, ErrorReason.SIGNATURE_FAULT, e.getMessage()));
-          } catch (GeneralSecurityException | ProviderException e) {
-            String why = HsmFailures.rootMessage(e);
-            log.warn("HSM operation {} on key '{}' failed: {}", op, keyName, why);
-            fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE, "HSM operation failed: " + why));
-          } catch (Exception e) {
-            log.error("unexpected failure in {} on key '{}'", op, keyName, e);
-            fail(op, keyName, scheme, start, obs, Errors.of(Status.Code.INTERNAL, ErrorReason.HSM_FAILURE, "internal error: " + e.getClass().getSimpleName()));
-          }
-        }));
+        executor.trySubmit(
+            ctx.wrap(
+                () -> {
+                  try {
+                    Deadline deadline = ctx.getDeadline();
+                    if (deadline != null && deadline.isExpired()) {
+                      throw Errors.of(
+                          Status.Code.DEADLINE_EXCEEDED,
+                          ErrorReason.DEADLINE,
+                          "the deadline passed before the HSM was free; the operation did not run");
+                    }
+                    if (ctx.isCancelled()) {
+                      throw Errors.of(
+                          Status.Code.CANCELLED,
+                          ErrorReason.DEADLINE,
+                          "the call was cancelled before the HSM was free");
+                    }
+                    T result = ctx.call(call::run);
+                    // Counted and audited before the caller can see the answer, so that what a
+                    // caller
+                    // observed is always already in the metrics and the audit queue.
+                    done(op, keyName, scheme, "ok", start);
+                    obs.onNext(result);
+                    obs.onCompleted();
+                  } catch (KeyholdStatusException e) {
+                    fail(op, keyName, scheme, start, obs, e);
+                  } catch (Signer.SignatureFaultException e) {
+                    log.error("HSM fault: {}", e.getMessage());
+                    fail(
+                        op,
+                        keyName,
+                        scheme,
+                        start,
+                        obs,
+                        Errors.of(
+                            Status.Code.INTERNAL, ErrorReason.SIGNATURE_FAULT, e.getMessage()));
+                  } catch (GeneralSecurityException | ProviderException e) {
+                    String why = HsmFailures.rootMessage(e);
+                    log.warn("HSM operation {} on key '{}' failed: {}", op, keyName, why);
+                    fail(
+                        op,
+                        keyName,
+                        scheme,
+                        start,
+                        obs,
+                        Errors.of(
+                            Status.Code.UNAVAILABLE,
+                            ErrorReason.HSM_FAILURE,
+                            "HSM operation failed: " + why));
+                  } catch (Exception e) {
+                    log.error("unexpected failure in {} on key '{}'", op, keyName, e);
+                    fail(
+                        op,
+                        keyName,
+                        scheme,
+                        start,
+                        obs,
+                        Errors.of(
+                            Status.Code.INTERNAL,
+                            ErrorReason.HSM_FAILURE,
+                            "internal error: " + e.getClass().getSimpleName()));
+                  }
+                }));
     if (!accepted) {
-      fail(op, keyName, scheme, start, obs,
-          Errors.of(Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED, "the HSM executor is full (" + executor.threads() + " sessions busy and the queue is full); retry later or on another replica"));
+      fail(
+          op,
+          keyName,
+          scheme,
+          start,
+          obs,
+          Errors.of(
+              Status.Code.RESOURCE_EXHAUSTED,
+              ErrorReason.OVERLOADED,
+              "the HSM executor is full ("
+                  + executor.threads()
+                  + " sessions busy and the queue is full); retry later or on another replica"));
     }
   }
 
@@ -224,7 +338,9 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
         switch (ref.getRefCase()) {
           case NAME -> ref.getName().isEmpty() ? Optional.empty() : keystore.byName(ref.getName());
           case SPKI_SHA256 -> keystore.bySpkiSha256(ref.getSpkiSha256().toByteArray());
-          case REF_NOT_SET -> throw Errors.invalid(ErrorReason.MISSING_FIELD, "key is required (a name or an SPKI SHA-256)");
+          case REF_NOT_SET ->
+              throw Errors.invalid(
+                  ErrorReason.MISSING_FIELD, "key is required (a name or an SPKI SHA-256)");
         };
     if (ref.getRefCase() == KeyRef.RefCase.NAME && ref.getName().isEmpty()) {
       throw Errors.invalid(ErrorReason.MISSING_FIELD, "key name is empty");
@@ -237,7 +353,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
       throw Errors.notFound(describe(ref), opName);
     }
     String name = key.get().description().name();
-    boolean allowed = op == null ? !policy.allowed(who, name).isEmpty() : policy.allows(who, name, op);
+    boolean allowed =
+        op == null ? !policy.allowed(who, name).isEmpty() : policy.allows(who, name, op);
     if (!allowed) {
       // Same answer as an unknown key: callers cannot enumerate keys they may not use.
       throw Errors.notFound(describe(ref), opName);
@@ -271,7 +388,13 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     return b.build();
   }
 
-  private <T> void fail(String op, String keyName, String scheme, long start, StreamObserver<T> obs, KeyholdStatusException e) {
+  private <T> void fail(
+      String op,
+      String keyName,
+      String scheme,
+      long start,
+      StreamObserver<T> obs,
+      KeyholdStatusException e) {
     done(op, keyName, scheme, e.code().name().toLowerCase(Locale.ROOT), start);
     try {
       obs.onError(e.toStatus());
@@ -284,13 +407,23 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
     long nanos = System.nanoTime() - start;
     metrics.record(op, outcome, nanos);
     ClientIdentity who = identity();
-    audit.record(new AuditLog.Event(Instant.now(), who == null ? "-" : who.name(), AuthInterceptor.REQUEST_ID.get(), keyName, op, scheme, outcome, TimeUnit.NANOSECONDS.toMicros(nanos)));
+    audit.record(
+        new AuditLog.Event(
+            Instant.now(),
+            who == null ? "-" : who.name(),
+            AuthInterceptor.REQUEST_ID.get(),
+            keyName,
+            op,
+            scheme,
+            outcome,
+            TimeUnit.NANOSECONDS.toMicros(nanos)));
   }
 
   private static String describe(KeyRef ref) {
     return switch (ref.getRefCase()) {
       case NAME -> "'" + ref.getName() + "'";
-      case SPKI_SHA256 -> "spki-sha256:" + HexFormat.of().formatHex(ref.getSpkiSha256().toByteArray());
+      case SPKI_SHA256 ->
+          "spki-sha256:" + HexFormat.of().formatHex(ref.getSpkiSha256().toByteArray());
       case REF_NOT_SET -> "(none)";
     };
   }
@@ -301,11 +434,12 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   }
 
   private static String schemeName(int code) {
-    return SignatureScheme.fromCodePoint(code).map(SignatureScheme::ianaName).orElseGet(() -> "0x" + hex4(code));
+    return SignatureScheme.fromCodePoint(code)
+        .map(SignatureScheme::ianaName)
+        .orElseGet(() -> "0x" + hex4(code));
   }
 
   private static String hex4(int v) {
     return String.format("%04x", v);
   }
-
 }

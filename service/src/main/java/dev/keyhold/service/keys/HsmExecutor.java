@@ -7,10 +7,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The bounded executor that PKCS#11 calls run on: as many threads as the HSM has
- * sessions for us, a bounded queue behind them, and immediate rejection beyond that,
- * which the API turns into RESOURCE_EXHAUSTED. PKCS#11 calls block; keeping them off
- * gRPC's threads keeps the transport responsive.
+ * The bounded executor that PKCS#11 calls run on: as many threads as the HSM has sessions for us, a
+ * bounded queue behind them, and immediate rejection beyond that, which the API turns into
+ * RESOURCE_EXHAUSTED. PKCS#11 calls block; keeping them off gRPC's threads keeps the transport
+ * responsive.
  */
 public final class HsmExecutor implements AutoCloseable {
   private final ThreadPoolExecutor pool;

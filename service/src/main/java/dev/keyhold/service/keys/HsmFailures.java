@@ -1,9 +1,9 @@
 package dev.keyhold.service.keys;
 
 /**
- * How HSM failures are described. SunPKCS11 wraps the PKCS#11 return value (e.g.
- * {@code CKR_DEVICE_ERROR}) several exceptions deep; the innermost message is the one that
- * says what happened, and it never carries key material or a PIN.
+ * How HSM failures are described. SunPKCS11 wraps the PKCS#11 return value (e.g. {@code
+ * CKR_DEVICE_ERROR}) several exceptions deep; the innermost message is the one that says what
+ * happened, and it never carries key material or a PIN.
  */
 public final class HsmFailures {
   private HsmFailures() {}

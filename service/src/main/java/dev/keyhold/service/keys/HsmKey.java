@@ -4,19 +4,19 @@ import dev.keyhold.proto.SignatureScheme;
 import java.security.GeneralSecurityException;
 
 /**
- * One key held in an HSM: its public description and the private-key primitives the HSM
- * performs with it. Implementations live in {@code ..pkcs11}; callers never see key bytes.
+ * One key held in an HSM: its public description and the private-key primitives the HSM performs
+ * with it. Implementations live in {@code ..pkcs11}; callers never see key bytes.
  *
- * <p>Security note: {@link #rawRsa} is never exposed on the wire; it serves only the
- * service's own pre-master depadding and PSS encoding, whose results are checked.
+ * <p>Security note: {@link #rawRsa} is never exposed on the wire; it serves only the service's own
+ * pre-master depadding and PSS encoding, whose results are checked.
  */
 public interface HsmKey {
 
   KeyDescription description();
 
   /**
-   * Signs a digest with a PKCS#1 v1.5 or ECDSA scheme in the HSM (CKM_RSA_PKCS over
-   * DigestInfo, or CKM_ECDSA returning DER). PSS goes through {@link #rawRsa}.
+   * Signs a digest with a PKCS#1 v1.5 or ECDSA scheme in the HSM (CKM_RSA_PKCS over DigestInfo, or
+   * CKM_ECDSA returning DER). PSS goes through {@link #rawRsa}.
    */
   byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException;
 
@@ -27,11 +27,12 @@ public interface HsmKey {
   byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException;
 
   /**
-   * Checks a signature over a digest with this key's public key. The default verifies in
-   * software; HSM-backed keys may verify with the token's native code, which is much
-   * faster than the JDK's EC arithmetic.
+   * Checks a signature over a digest with this key's public key. The default verifies in software;
+   * HSM-backed keys may verify with the token's native code, which is much faster than the JDK's EC
+   * arithmetic.
    */
-  default boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature) throws GeneralSecurityException {
+  default boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature)
+      throws GeneralSecurityException {
     return Signer.verify(description(), scheme, digest, signature);
   }
 }

@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Public facts about one served key: name, public key, certificate chain, type, size,
- * curve and the schemes it can serve. Immutable; holds nothing private.
+ * Public facts about one served key: name, public key, certificate chain, type, size, curve and the
+ * schemes it can serve. Immutable; holds nothing private.
  */
+@SuppressWarnings("ArrayRecordComponent") // spkiSha256 is a fingerprint, copied on every use
 public record KeyDescription(
     String name,
     PublicKey publicKey,
@@ -48,12 +49,14 @@ public record KeyDescription(
       bits = ec.getParams().getCurve().getField().getFieldSize();
       curve = CURVE_BY_FIELD_SIZE.get(bits);
     } else {
-      throw new IllegalArgumentException("key '" + name + "' has unsupported type " + pub.getAlgorithm());
+      throw new IllegalArgumentException(
+          "key '" + name + "' has unsupported type " + pub.getAlgorithm());
     }
     final String c = curve;
     List<SignatureScheme> schemes =
         SignatureScheme.forKeyType(type).stream().filter(s -> s.fits(type, bits, c)).toList();
-    return new KeyDescription(name, pub, chain, sha256(pub.getEncoded()), type, bits, curve, schemes);
+    return new KeyDescription(
+        name, pub, chain, sha256(pub.getEncoded()), type, bits, curve, schemes);
   }
 
   /** The RSA modulus length in bytes (the ciphertext and signature length); 0 for EC. */
@@ -76,7 +79,9 @@ public record KeyDescription(
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof KeyDescription k && k.name.equals(name) && MessageDigest.isEqual(k.spkiSha256, spkiSha256);
+    return o instanceof KeyDescription k
+        && k.name.equals(name)
+        && MessageDigest.isEqual(k.spkiSha256, spkiSha256);
   }
 
   @Override

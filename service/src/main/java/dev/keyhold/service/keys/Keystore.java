@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The keys a service serves: one lookup, by name or by SPKI SHA-256, each returning the
- * key that performs the operation. Immutable once built.
+ * The keys a service serves: one lookup, by name or by SPKI SHA-256, each returning the key that
+ * performs the operation. Immutable once built.
  */
 public interface Keystore {
 

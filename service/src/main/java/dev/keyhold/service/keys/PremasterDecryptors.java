@@ -5,7 +5,10 @@ import dev.keyhold.service.tls.PremasterDecryptor;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** One {@link PremasterDecryptor} per RSA key, created on first use (its KDK derivation is one HSM call). */
+/**
+ * One {@link PremasterDecryptor} per RSA key, created on first use (its KDK derivation is one HSM
+ * call).
+ */
 public final class PremasterDecryptors {
   private final DecryptMode mode;
   private final ConcurrentHashMap<String, PremasterDecryptor> byKey = new ConcurrentHashMap<>();

@@ -18,26 +18,26 @@ import org.bouncycastle.crypto.params.RSAKeyParameters;
 import org.bouncycastle.crypto.signers.PSSSigner;
 
 /**
- * Signs digests with HSM keys and checks every signature with the public key before it
- * is returned, so an HSM fault (the RSA-CRT fault attack) never leaves the service.
+ * Signs digests with HSM keys and checks every signature with the public key before it is returned,
+ * so an HSM fault (the RSA-CRT fault attack) never leaves the service.
  *
- * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the
- * digest, so the EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash)
- * is done here by Bouncy Castle's raw PSS signer and the private operation by the HSM's
- * raw RSA (CKM_RSA_X_509).
+ * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the digest, so the
+ * EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash) is done here by Bouncy
+ * Castle's raw PSS signer and the private operation by the HSM's raw RSA (CKM_RSA_X_509).
  */
 public final class Signer {
   private Signer() {}
 
   // Reused per thread: Signature.getInstance searches every installed provider each time.
   private static final ThreadLocal<Signature> RSA_VERIFIER =
-      ThreadLocal.withInitial(() -> {
-        try {
-          return Signature.getInstance("NONEwithRSA");
-        } catch (GeneralSecurityException e) {
-          throw new IllegalStateException("the JDK has no NONEwithRSA", e);
-        }
-      });
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return Signature.getInstance("NONEwithRSA");
+            } catch (GeneralSecurityException e) {
+              throw new IllegalStateException("the JDK has no NONEwithRSA", e);
+            }
+          });
 
   /** Thrown when the HSM's signature does not verify. */
   public static final class SignatureFaultException extends GeneralSecurityException {
@@ -49,21 +49,33 @@ public final class Signer {
   }
 
   /** Signs and verifies the signature before returning it. */
-  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest)
+      throws GeneralSecurityException {
     return sign(key, scheme, digest, true);
   }
 
   /** Signs; verifies the signature first when {@code verify} is set. */
-  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest, boolean verify) throws GeneralSecurityException {
-    byte[] sig = scheme.padding() == SignatureScheme.Padding.PSS ? signPss(key, scheme, digest) : key.signDigest(scheme, digest);
+  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest, boolean verify)
+      throws GeneralSecurityException {
+    byte[] sig =
+        scheme.padding() == SignatureScheme.Padding.PSS
+            ? signPss(key, scheme, digest)
+            : key.signDigest(scheme, digest);
     if (verify && !key.verifyDigest(scheme, digest, sig)) {
-      throw new SignatureFaultException("the HSM's " + scheme.ianaName() + " signature with key '" + key.description().name() + "' does not verify");
+      throw new SignatureFaultException(
+          "the HSM's "
+              + scheme.ianaName()
+              + " signature with key '"
+              + key.description().name()
+              + "' does not verify");
     }
     return sig;
   }
 
   /** Verifies a signature over a digest with the key's public key, in software. */
-  public static boolean verify(KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig) throws GeneralSecurityException {
+  public static boolean verify(
+      KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig)
+      throws GeneralSecurityException {
     switch (scheme.padding()) {
       case PKCS1 -> {
         Signature v = RSA_VERIFIER.get();
@@ -84,12 +96,23 @@ public final class Signer {
   }
 
   /**
-   * Verifies a PSS signature over a digest; {@code publicOp} performs the RSA public
-   * operation (Bouncy Castle's engine, or a token's raw RSA with the public key).
+   * Verifies a PSS signature over a digest; {@code publicOp} performs the RSA public operation
+   * (Bouncy Castle's engine, or a token's raw RSA with the public key).
    */
-  public static boolean verifyPss(KeyDescription key, SignatureScheme scheme, byte[] digest, byte[] sig, AsymmetricBlockCipher publicOp) {
+  public static boolean verifyPss(
+      KeyDescription key,
+      SignatureScheme scheme,
+      byte[] digest,
+      byte[] sig,
+      AsymmetricBlockCipher publicOp) {
     RSAPublicKey pub = (RSAPublicKey) key.publicKey();
-    PSSSigner v = PSSSigner.createRawSigner(publicOp, digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
+    PSSSigner v =
+        PSSSigner.createRawSigner(
+            publicOp,
+            digest(scheme),
+            digest(scheme),
+            scheme.hash().length(),
+            PSSSigner.TRAILER_IMPLICIT);
     v.init(false, new RSAKeyParameters(false, pub.getModulus(), pub.getPublicExponent()));
     v.update(digest, 0, digest.length);
     return v.verifySignature(sig);
@@ -103,11 +126,22 @@ public final class Signer {
     }
   }
 
-  private static byte[] signPss(HsmKey key, SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+  private static byte[] signPss(HsmKey key, SignatureScheme scheme, byte[] digest)
+      throws GeneralSecurityException {
     RSAPublicKey pub = (RSAPublicKey) key.description().publicKey();
-    PSSSigner signer = PSSSigner.createRawSigner(new HsmRawRsa(key), digest(scheme), digest(scheme), scheme.hash().length(), PSSSigner.TRAILER_IMPLICIT);
+    PSSSigner signer =
+        PSSSigner.createRawSigner(
+            new HsmRawRsa(key),
+            digest(scheme),
+            digest(scheme),
+            scheme.hash().length(),
+            PSSSigner.TRAILER_IMPLICIT);
     // The engine only needs the modulus; the private exponent stays in the HSM.
-    signer.init(true, new ParametersWithRandom(new RSAKeyParameters(true, pub.getModulus(), BigInteger.ONE), new java.security.SecureRandom()));
+    signer.init(
+        true,
+        new ParametersWithRandom(
+            new RSAKeyParameters(true, pub.getModulus(), BigInteger.ONE),
+            new java.security.SecureRandom()));
     signer.update(digest, 0, digest.length);
     try {
       return signer.generateSignature();

@@ -18,7 +18,11 @@ public final class StaticKeystore implements Keystore {
       byName.put(k.description().name(), k);
       bySpki.put(HexFormat.of().formatHex(k.description().spkiSha256()), k);
     }
-    this.all = keys.stream().map(k -> (HsmKey) k).sorted(Comparator.comparing(k -> k.description().name())).toList();
+    this.all =
+        keys.stream()
+            .map(k -> (HsmKey) k)
+            .sorted(Comparator.comparing(k -> k.description().name()))
+            .toList();
   }
 
   @Override

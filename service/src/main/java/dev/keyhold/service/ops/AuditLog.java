@@ -15,20 +15,19 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.ArrayList;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One JSON line per operation: time, client identity, request id, key, operation,
- * scheme, outcome and latency; never payloads. Lines are hash-chained: each carries the
- * previous line's hash and its own, SHA-256 over the previous hash and its content, so a
- * changed, removed or reordered line breaks the chain ({@link #verify}). A restarted
- * service continues the chain of the existing file.
+ * One JSON line per operation: time, client identity, request id, key, operation, scheme, outcome
+ * and latency; never payloads. Lines are hash-chained: each carries the previous line's hash and
+ * its own, SHA-256 over the previous hash and its content, so a changed, removed or reordered line
+ * breaks the chain ({@link #verify}). A restarted service continues the chain of the existing file.
  */
 public final class AuditLog implements Closeable {
   private static final Logger log = LoggerFactory.getLogger("keyhold.audit");
@@ -37,7 +36,14 @@ public final class AuditLog implements Closeable {
 
   /** One audited operation. */
   public record Event(
-      Instant time, String client, String requestId, String key, String operation, String scheme, String outcome, long latencyMicros) {}
+      Instant time,
+      String client,
+      String requestId,
+      String key,
+      String operation,
+      String scheme,
+      String outcome,
+      long latencyMicros) {}
 
   private static final Event POISON = new Event(Instant.EPOCH, "", "", "", "", null, "", 0);
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -47,7 +53,8 @@ public final class AuditLog implements Closeable {
   private final Thread writer;
   private final MessageDigest sha256;
   private volatile long written;
-  private final java.util.concurrent.atomic.AtomicLong accepted = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong accepted =
+      new java.util.concurrent.atomic.AtomicLong();
   private String previous;
 
   private AuditLog(BufferedWriter out, String previous) {
@@ -72,13 +79,16 @@ public final class AuditLog implements Closeable {
       Files.createDirectories(file.getParent());
     }
     String last = Files.exists(file) ? lastHash(file) : GENESIS;
-    BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    BufferedWriter w =
+        Files.newBufferedWriter(
+            file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     return new AuditLog(w, last);
   }
 
   /** The hash of the file's last line, read from its tail: audit logs grow to gigabytes. */
   private static String lastHash(Path file) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       int window = (int) Math.min(size, 64 * 1024);
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(window);
@@ -97,9 +107,9 @@ public final class AuditLog implements Closeable {
   }
 
   /**
-   * Hands the event to the audit writer thread; the caller (an HSM thread) does no
-   * formatting, hashing or I/O. When the writer falls 65,536 lines behind, callers wait:
-   * an operation is never left unaudited.
+   * Hands the event to the audit writer thread; the caller (an HSM thread) does no formatting,
+   * hashing or I/O. When the writer falls 65,536 lines behind, callers wait: an operation is never
+   * left unaudited.
    */
   public void record(Event e) {
     accepted.incrementAndGet();
@@ -113,6 +123,7 @@ public final class AuditLog implements Closeable {
     }
   }
 
+  @SuppressWarnings("ReferenceEquality") // POISON is a sentinel instance
   private void writeLoop() {
     List<Event> batch = new ArrayList<>(1024);
     StringBuilderWriter buf = new StringBuilderWriter();
@@ -144,6 +155,7 @@ public final class AuditLog implements Closeable {
     }
   }
 
+  @SuppressWarnings("NonAtomicVolatileUpdate") // only the writer thread updates written
   private void writeLine(Event e, StringBuilderWriter buf) {
     try {
       buf.sb.setLength(0);
@@ -242,32 +254,32 @@ public final class AuditLog implements Closeable {
   }
 
   /**
-   * Checks a file's chain. Returns -1 when intact, else the 1-based number of the first
-   * line that does not chain.
+   * Checks a file's chain. Returns -1 when intact, else the 1-based number of the first line that
+   * does not chain.
    */
   public static long verify(Path file) throws IOException {
     String prev = null;
     long lineNo = 0;
     try (java.io.BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-    for (String line = in.readLine(); line != null; line = in.readLine()) {
-      lineNo++;
-      if (line.isBlank()) {
-        continue;
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode node = JSON.readTree(line);
+        String hash = node.path("hash").asText();
+        String claimedPrev = node.path("prev").asText();
+        // The first line must start the chain, or a removed first line would go unnoticed.
+        if (!(prev == null ? GENESIS : prev).equals(claimedPrev)) {
+          return lineNo;
+        }
+        ObjectNode content = ((ObjectNode) node).deepCopy();
+        content.remove("hash");
+        if (!chainHash(newSha256(), claimedPrev, content.toString()).equals(hash)) {
+          return lineNo;
+        }
+        prev = hash;
       }
-      JsonNode node = JSON.readTree(line);
-      String hash = node.path("hash").asText();
-      String claimedPrev = node.path("prev").asText();
-      // The first line must start the chain, or a removed first line would go unnoticed.
-      if (!(prev == null ? GENESIS : prev).equals(claimedPrev)) {
-        return lineNo;
-      }
-      ObjectNode content = ((ObjectNode) node).deepCopy();
-      content.remove("hash");
-      if (!chainHash(newSha256(), claimedPrev, content.toString()).equals(hash)) {
-        return lineNo;
-      }
-      prev = hash;
-    }
     }
     return -1;
   }
@@ -286,5 +298,4 @@ public final class AuditLog implements Closeable {
       throw new IllegalStateException(e);
     }
   }
-
 }

@@ -11,13 +11,17 @@ import java.util.function.BooleanSupplier;
 public final class MetricsServer implements AutoCloseable {
   private final HttpServer server;
 
-  public MetricsServer(String host, int port, OperationMetrics metrics, BooleanSupplier healthy) throws IOException {
+  public MetricsServer(String host, int port, OperationMetrics metrics, BooleanSupplier healthy)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 16);
-    server.createContext("/metrics", ex -> respond(ex, 200, metrics.scrape(), "text/plain; version=0.0.4"));
-    server.createContext("/healthz", ex -> {
-      boolean ok = healthy.getAsBoolean();
-      respond(ex, ok ? 200 : 503, ok ? "ok\n" : "hsm unavailable\n", "text/plain");
-    });
+    server.createContext(
+        "/metrics", ex -> respond(ex, 200, metrics.scrape(), "text/plain; version=0.0.4"));
+    server.createContext(
+        "/healthz",
+        ex -> {
+          boolean ok = healthy.getAsBoolean();
+          respond(ex, ok ? 200 : 503, ok ? "ok\n" : "hsm unavailable\n", "text/plain");
+        });
     server.start();
   }
 
@@ -25,7 +29,9 @@ public final class MetricsServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  private static void respond(com.sun.net.httpserver.HttpExchange ex, int code, String body, String type) throws IOException {
+  private static void respond(
+      com.sun.net.httpserver.HttpExchange ex, int code, String body, String type)
+      throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
     ex.getResponseHeaders().set("Content-Type", type);
     ex.sendResponseHeaders(code, b.length);

@@ -1,7 +1,7 @@
 package dev.keyhold.service.pkcs11;
 
-import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.config.ConfigException;
+import dev.keyhold.service.keys.HsmFailures;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -32,11 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates keys inside the HSM: token objects, {@code CKA_SENSITIVE}, not
- * {@code CKA_EXTRACTABLE} (the SunPKCS11 profile's generate template), each with a
- * self-signed placeholder certificate under the same {@code CKA_ID}, because SunPKCS11
- * only exposes keys that have one. Certificates and CSRs are signed inside the HSM.
- * Idempotent: a key whose name exists is left alone.
+ * Creates keys inside the HSM: token objects, {@code CKA_SENSITIVE}, not {@code CKA_EXTRACTABLE}
+ * (the SunPKCS11 profile's generate template), each with a self-signed placeholder certificate
+ * under the same {@code CKA_ID}, because SunPKCS11 only exposes keys that have one. Certificates
+ * and CSRs are signed inside the HSM. Idempotent: a key whose name exists is left alone.
  */
 public final class KeyProvisioner {
   private static final Logger log = LoggerFactory.getLogger(KeyProvisioner.class);
@@ -55,7 +54,12 @@ public final class KeyProvisioner {
 
     void check() {
       if (!algorithm.matches("rsa:(1024|2048|3072|4096)|ec:(secp256r1|secp384r1|secp521r1)")) {
-        throw new ConfigException("key '" + name + "': algorithm '" + algorithm + "' is not rsa:2048|3072|4096 or ec:secp256r1|secp384r1|secp521r1");
+        throw new ConfigException(
+            "key '"
+                + name
+                + "': algorithm '"
+                + algorithm
+                + "' is not rsa:2048|3072|4096 or ec:secp256r1|secp384r1|secp521r1");
       }
     }
   }
@@ -92,13 +96,19 @@ public final class KeyProvisioner {
         log.info("created key '{}' ({}) inside the HSM", spec.name(), spec.algorithm());
       }
     } catch (GeneralSecurityException | OperatorCreationException e) {
-      throw new ConfigException("key generation on " + token.config().describeToken() + " failed: " + HsmFailures.rootMessage(e), e);
+      throw new ConfigException(
+          "key generation on "
+              + token.config().describeToken()
+              + " failed: "
+              + HsmFailures.rootMessage(e),
+          e);
     }
     return created;
   }
 
   /** A PEM CSR for an existing key, signed inside the HSM. */
-  public String csr(String name, String subject) throws GeneralSecurityException, IOException, OperatorCreationException {
+  public String csr(String name, String subject)
+      throws GeneralSecurityException, IOException, OperatorCreationException {
     KeyStore ks = token.keyStore();
     PrivateKey priv = (PrivateKey) ks.getKey(name, null);
     if (priv == null) {
@@ -116,7 +126,8 @@ public final class KeyProvisioner {
   }
 
   /** Replaces a key's placeholder certificate with its real chain (leaf first). */
-  public void importChain(String name, List<X509Certificate> chain) throws GeneralSecurityException {
+  public void importChain(String name, List<X509Certificate> chain)
+      throws GeneralSecurityException {
     KeyStore ks = token.keyStore();
     PrivateKey priv = (PrivateKey) ks.getKey(name, null);
     if (priv == null) {
@@ -140,7 +151,8 @@ public final class KeyProvisioner {
     return g.generateKeyPair();
   }
 
-  private X509Certificate selfSigned(String name, KeyPair pair) throws OperatorCreationException, GeneralSecurityException {
+  private X509Certificate selfSigned(String name, KeyPair pair)
+      throws OperatorCreationException, GeneralSecurityException {
     X500Name dn = new X500Name("CN=" + name + ", O=Keyhold placeholder");
     Instant now = Instant.now();
     JcaX509v3CertificateBuilder b =
@@ -151,10 +163,12 @@ public final class KeyProvisioner {
             Date.from(now.plus(Duration.ofDays(3650))),
             dn,
             pair.getPublic());
-    return new JcaX509CertificateConverter().getCertificate(b.build(signer(pair.getPrivate(), pair.getPublic().getAlgorithm())));
+    return new JcaX509CertificateConverter()
+        .getCertificate(b.build(signer(pair.getPrivate(), pair.getPublic().getAlgorithm())));
   }
 
-  private ContentSigner signer(PrivateKey priv, String keyAlgorithm) throws OperatorCreationException {
+  private ContentSigner signer(PrivateKey priv, String keyAlgorithm)
+      throws OperatorCreationException {
     String alg = keyAlgorithm.equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
     return new JcaContentSignerBuilder(alg).setProvider(token.provider()).build(priv);
   }

@@ -3,25 +3,24 @@ package dev.keyhold.service.pkcs11;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
+import dev.keyhold.service.keys.Signer;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.SignatureException;
-import dev.keyhold.service.keys.Signer;
 import java.security.Provider;
+import java.security.PublicKey;
 import java.security.Signature;
+import java.security.SignatureException;
 import javax.crypto.Cipher;
 
 /**
- * A private key on a PKCS#11 token, used through SunPKCS11 with these mechanisms:
- * PKCS#1 v1.5 signatures as {@code NONEwithRSA} (CKM_RSA_PKCS over DigestInfo), ECDSA as
- * {@code NONEwithECDSA} (CKM_ECDSA: SoftHSM 2.6 has no CKM_ECDSA_SHA*), raw RSA as
- * {@code RSA/ECB/NoPadding} (CKM_RSA_X_509) and PKCS#1 decryption as
- * {@code RSA/ECB/PKCS1Padding} (CKM_RSA_PKCS).
+ * A private key on a PKCS#11 token, used through SunPKCS11 with these mechanisms: PKCS#1 v1.5
+ * signatures as {@code NONEwithRSA} (CKM_RSA_PKCS over DigestInfo), ECDSA as {@code NONEwithECDSA}
+ * (CKM_ECDSA: SoftHSM 2.6 has no CKM_ECDSA_SHA*), raw RSA as {@code RSA/ECB/NoPadding}
+ * (CKM_RSA_X_509) and PKCS#1 decryption as {@code RSA/ECB/PKCS1Padding} (CKM_RSA_PKCS).
  *
- * <p>Every JCA object is created, used and finished within one call, so no PKCS#11
- * session stays held by an unfinished operation.
+ * <p>Every JCA object is created, used and finished within one call, so no PKCS#11 session stays
+ * held by an unfinished operation.
  */
 public final class Pkcs11Key implements HsmKey {
   private final KeyDescription description;
@@ -33,10 +32,14 @@ public final class Pkcs11Key implements HsmKey {
   // One JCA object per HSM thread and use, reused across calls: getInstance's provider lookup
   // and reflective construction cost more than a P-256 signature. Each call initializes the
   // object and finishes it, so no PKCS#11 session stays held between calls.
-  private final ThreadLocal<Signature> rsaSigner = ThreadLocal.withInitial(() -> signature("NONEwithRSA"));
-  private final ThreadLocal<Signature> ecSigner = ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
-  private final ThreadLocal<Signature> ecVerifier = ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
-  private final ThreadLocal<Cipher> rawCipher = ThreadLocal.withInitial(() -> cipher("RSA/ECB/NoPadding"));
+  private final ThreadLocal<Signature> rsaSigner =
+      ThreadLocal.withInitial(() -> signature("NONEwithRSA"));
+  private final ThreadLocal<Signature> ecSigner =
+      ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
+  private final ThreadLocal<Signature> ecVerifier =
+      ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
+  private final ThreadLocal<Cipher> rawCipher =
+      ThreadLocal.withInitial(() -> cipher("RSA/ECB/NoPadding"));
 
   Pkcs11Key(KeyDescription description, PrivateKey privateKey, Provider provider) {
     this.description = description;
@@ -46,16 +49,18 @@ public final class Pkcs11Key implements HsmKey {
 
   /**
    * RSA signatures are verified in software: the JDK's RSA public operation is cheap and
-   * independent of the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures
-   * are verified by the token's native code with a session copy of the public key (created
-   * once), because JDK 17's software P-256 verify costs about ten times the HSM's
-   * signature; a native "no" is confirmed in software before it counts as a fault.
+   * independent of the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures are
+   * verified by the token's native code with a session copy of the public key (created once),
+   * because JDK 17's software P-256 verify costs about ten times the HSM's signature; a native "no"
+   * is confirmed in software before it counts as a fault.
    */
   @Override
-  public boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature) throws GeneralSecurityException {
+  public boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature)
+      throws GeneralSecurityException {
     // A native "no" is confirmed in software before it counts as a fault: SunPKCS11's
     // NONEwithECDSA verifier mis-sizes secp521r1 signatures, for one.
-    return verifyNatively(scheme, digest, signature) || Signer.verify(description, scheme, digest, signature);
+    return verifyNatively(scheme, digest, signature)
+        || Signer.verify(description, scheme, digest, signature);
   }
 
   private boolean verifyNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
@@ -70,7 +75,8 @@ public final class Pkcs11Key implements HsmKey {
     } catch (SignatureException e) {
       return false;
     } catch (GeneralSecurityException | java.security.ProviderException e) {
-      nativeVerifyUnavailable = true; // the token cannot verify with this key: use software from now on
+      nativeVerifyUnavailable =
+          true; // the token cannot verify with this key: use software from now on
       return false;
     }
   }
@@ -87,14 +93,18 @@ public final class Pkcs11Key implements HsmKey {
     try {
       return Cipher.getInstance(transformation, provider);
     } catch (GeneralSecurityException e) {
-      throw new java.security.ProviderException(provider.getName() + " has no " + transformation, e);
+      throw new java.security.ProviderException(
+          provider.getName() + " has no " + transformation, e);
     }
   }
 
   private PublicKey tokenPublicKey() throws GeneralSecurityException {
     PublicKey pub = tokenPublicKey;
     if (pub == null) {
-      pub = (PublicKey) KeyFactory.getInstance(description.publicKey().getAlgorithm(), provider).translateKey(description.publicKey());
+      pub =
+          (PublicKey)
+              KeyFactory.getInstance(description.publicKey().getAlgorithm(), provider)
+                  .translateKey(description.publicKey());
       tokenPublicKey = pub;
     }
     return pub;
@@ -118,7 +128,9 @@ public final class Pkcs11Key implements HsmKey {
         sig = ecSigner.get();
         input = digest;
       }
-      default -> throw new GeneralSecurityException(scheme.ianaName() + " is signed through raw RSA, not signDigest");
+      default ->
+          throw new GeneralSecurityException(
+              scheme.ianaName() + " is signed through raw RSA, not signDigest");
     }
     sig.initSign(privateKey);
     sig.update(input);

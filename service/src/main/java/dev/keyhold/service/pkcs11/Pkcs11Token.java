@@ -1,9 +1,9 @@
 package dev.keyhold.service.pkcs11;
 
-import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.HsmConfig;
 import dev.keyhold.config.SunPkcs11Profile;
+import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.service.keys.KeyDescription;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -22,12 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A logged-in PKCS#11 token reached through a SunPKCS11 provider instance of its own.
- * The provider is not installed globally: callers pass it explicitly, so nothing else in
- * the JVM picks it up by accident.
+ * A logged-in PKCS#11 token reached through a SunPKCS11 provider instance of its own. The provider
+ * is not installed globally: callers pass it explicitly, so nothing else in the JVM picks it up by
+ * accident.
  *
- * <p>Security note: the PIN is read from its source, used for login and wiped; it never
- * reaches a log line or an exception message.
+ * <p>Security note: the PIN is read from its source, used for login and wiped; it never reaches a
+ * log line or an exception message.
  */
 public final class Pkcs11Token {
   private static final Logger log = LoggerFactory.getLogger(Pkcs11Token.class);
@@ -44,15 +44,27 @@ public final class Pkcs11Token {
     this.keyStore = keyStore;
   }
 
-  /** Loads the library, finds the slot, logs in. Failures are {@link ConfigException}s that say what to fix. */
+  /**
+   * Loads the library, finds the slot, logs in. Failures are {@link ConfigException}s that say what
+   * to fix.
+   */
   public static Pkcs11Token open(HsmConfig config) {
     config.checkLibraryExists();
     long slot = TokenLocator.resolve(config);
     Provider provider;
     try {
-      provider = Security.getProvider("SunPKCS11").configure("--" + SunPkcs11Profile.render(config, slot, "Keyhold-" + slot));
+      provider =
+          Security.getProvider("SunPKCS11")
+              .configure("--" + SunPkcs11Profile.render(config, slot, "Keyhold-" + slot));
     } catch (RuntimeException e) {
-      throw new ConfigException("cannot start SunPKCS11 on " + config.describeToken() + " (slot " + slot + "): " + HsmFailures.rootMessage(e), e);
+      throw new ConfigException(
+          "cannot start SunPKCS11 on "
+              + config.describeToken()
+              + " (slot "
+              + slot
+              + "): "
+              + HsmFailures.rootMessage(e),
+          e);
     }
     KeyStore ks;
     char[] pin = config.pin().read();
@@ -60,19 +72,33 @@ public final class Pkcs11Token {
       ks = KeyStore.getInstance("PKCS11", provider);
       ks.load(null, pin);
     } catch (IOException e) {
-      if (hasCause(e, FailedLoginException.class) || String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
-        throw new ConfigException("HSM login failed on " + config.describeToken() + ": the PIN from " + config.pin() + " is wrong");
+      if (hasCause(e, FailedLoginException.class)
+          || String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
+        throw new ConfigException(
+            "HSM login failed on "
+                + config.describeToken()
+                + ": the PIN from "
+                + config.pin()
+                + " is wrong");
       }
       if (String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_LOCKED")) {
-        throw new ConfigException("HSM login failed on " + config.describeToken() + ": the user PIN is locked");
+        throw new ConfigException(
+            "HSM login failed on " + config.describeToken() + ": the user PIN is locked");
       }
-      throw new ConfigException("HSM login failed on " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
+      throw new ConfigException(
+          "HSM login failed on " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("cannot open the key store of " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
+      throw new ConfigException(
+          "cannot open the key store of "
+              + config.describeToken()
+              + ": "
+              + HsmFailures.rootMessage(e),
+          e);
     } finally {
       Arrays.fill(pin, '\0');
     }
-    log.info("logged in to {} (slot {}) through {}", config.describeToken(), slot, config.library());
+    log.info(
+        "logged in to {} (slot {}) through {}", config.describeToken(), slot, config.library());
     return new Pkcs11Token(config, slot, provider, ks);
   }
 
@@ -117,7 +143,9 @@ public final class Pkcs11Token {
         }
       }
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("cannot list the keys on " + config.describeToken() + ": " + HsmFailures.rootMessage(e), e);
+      throw new ConfigException(
+          "cannot list the keys on " + config.describeToken() + ": " + HsmFailures.rootMessage(e),
+          e);
     }
     keys.sort((a, b) -> a.description().name().compareTo(b.description().name()));
     return keys;

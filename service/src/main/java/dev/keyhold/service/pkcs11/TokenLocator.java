@@ -11,12 +11,12 @@ import sun.security.pkcs11.wrapper.PKCS11Constants;
 import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
- * Resolves a token label to a slot id. SunPKCS11 accepts only slot ids or list indexes,
- * and SoftHSM's slot ids are random, so operators name tokens by label and we look the
- * slot up through the JDK's own PKCS#11 wrapper (the same loaded module SunPKCS11 uses).
+ * Resolves a token label to a slot id. SunPKCS11 accepts only slot ids or list indexes, and
+ * SoftHSM's slot ids are random, so operators name tokens by label and we look the slot up through
+ * the JDK's own PKCS#11 wrapper (the same loaded module SunPKCS11 uses).
  *
- * <p>Needs {@code --add-exports jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED};
- * the service jar's manifest and the test set-up provide it.
+ * <p>Needs {@code --add-exports jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED}; the
+ * service jar's manifest and the test set-up provide it.
  */
 public final class TokenLocator {
   private TokenLocator() {}
@@ -34,24 +34,36 @@ public final class TokenLocator {
       // HSM's sessions could never work in parallel. Ask for what SunPKCS11 itself asks for.
       CK_C_INITIALIZE_ARGS init = new CK_C_INITIALIZE_ARGS();
       init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
-      PKCS11 p11 = PKCS11.getInstance(hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
+      PKCS11 p11 =
+          PKCS11.getInstance(
+              hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
       List<Slot> out = new ArrayList<>();
       for (long slot : p11.C_GetSlotList(true)) {
         CK_TOKEN_INFO info = p11.C_GetTokenInfo(slot);
-        out.add(new Slot(slot, new String(info.label).trim(), (info.flags & 0x400L) != 0, (info.flags & 0x8L) != 0));
+        out.add(
+            new Slot(
+                slot,
+                new String(info.label).trim(),
+                (info.flags & 0x400L) != 0,
+                (info.flags & 0x8L) != 0));
       }
       return out;
     } catch (PKCS11Exception e) {
-      throw new ConfigException("PKCS#11 library " + hsm.library() + " failed to list slots: " + e.getMessage());
+      throw new ConfigException(
+          "PKCS#11 library " + hsm.library() + " failed to list slots: " + e.getMessage());
     } catch (java.io.IOException e) {
-      throw new ConfigException("cannot load PKCS#11 library " + hsm.library() + ": " + e.getMessage());
+      throw new ConfigException(
+          "cannot load PKCS#11 library " + hsm.library() + ": " + e.getMessage());
     } catch (IllegalAccessError e) {
       throw new ConfigException(
-          "finding a token by label needs the JVM option --add-exports jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED; or set hsm.slot");
+          "finding a token by label needs the JVM option --add-exports"
+              + " jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED; or set hsm.slot");
     }
   }
 
-  /** The configured slot id: {@code hsm.slot}, or the slot whose token has {@code hsm.tokenLabel}. */
+  /**
+   * The configured slot id: {@code hsm.slot}, or the slot whose token has {@code hsm.tokenLabel}.
+   */
   public static long resolve(HsmConfig hsm) {
     if (hsm.tokenLabel() == null || hsm.tokenLabel().isBlank()) {
       return hsm.slot();
@@ -61,12 +73,20 @@ public final class TokenLocator {
     if (matches.isEmpty()) {
       List<String> labels = slots.stream().map(Slot::label).filter(l -> !l.isEmpty()).toList();
       throw new ConfigException(
-          "no token labelled '" + hsm.tokenLabel() + "' in " + hsm.library() + " (tokens present: " + labels
+          "no token labelled '"
+              + hsm.tokenLabel()
+              + "' in "
+              + hsm.library()
+              + " (tokens present: "
+              + labels
               + "); create it with hsm-config/softhsm/bootstrap.sh or fix hsm.tokenLabel");
     }
     if (matches.size() > 1) {
-      throw new ConfigException("several tokens are labelled '" + hsm.tokenLabel() + "'; set hsm.slot to one of "
-          + matches.stream().map(Slot::id).toList());
+      throw new ConfigException(
+          "several tokens are labelled '"
+              + hsm.tokenLabel()
+              + "'; set hsm.slot to one of "
+              + matches.stream().map(Slot::id).toList());
     }
     return matches.get(0).id();
   }

@@ -36,10 +36,10 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A local certificate authority for the service's mTLS: a CA, a server certificate for
- * loopback names, and client certificates. For demos and tests; production deployments
- * bring their own PKI. Private keys are written as PKCS#8 PEM, readable by the owner only.
- * Certificates are generated when needed, so nothing committed expires.
+ * A local certificate authority for the service's mTLS: a CA, a server certificate for loopback
+ * names, and client certificates. For demos and tests; production deployments bring their own PKI.
+ * Private keys are written as PKCS#8 PEM, readable by the owner only. Certificates are generated
+ * when needed, so nothing committed expires.
  */
 public final class LocalPki {
   private final X509Certificate caCert;
@@ -61,9 +61,16 @@ public final class LocalPki {
       X509v3CertificateBuilder b =
           new JcaX509v3CertificateBuilder(dn, serial(), notBefore(), notAfter(), dn, kp.getPublic())
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(0))
-              .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-              .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(kp.getPublic()));
-      X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
+              .addExtension(
+                  Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
+              .addExtension(
+                  Extension.subjectKeyIdentifier,
+                  false,
+                  ext.createSubjectKeyIdentifier(kp.getPublic()));
+      X509Certificate cert =
+          new JcaX509CertificateConverter()
+              .getCertificate(
+                  b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
       return new LocalPki(cert, kp.getPrivate());
     } catch (IOException | OperatorCreationException e) {
       throw new GeneralSecurityException("cannot create the CA: " + e.getMessage(), e);
@@ -84,7 +91,8 @@ public final class LocalPki {
   }
 
   /** A TLS server certificate for the given DNS names and IP addresses. */
-  public Issued issueServer(String cn, List<String> dnsNames, List<String> ips) throws GeneralSecurityException {
+  public Issued issueServer(String cn, List<String> dnsNames, List<String> ips)
+      throws GeneralSecurityException {
     List<GeneralName> names = new ArrayList<>();
     dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
     ips.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
@@ -93,43 +101,75 @@ public final class LocalPki {
 
   /** A TLS client certificate whose identity (CN and a DNS SAN) is {@code name}. */
   public Issued issueClient(String name) throws GeneralSecurityException {
-    return issue(name, List.of(new GeneralName(GeneralName.dNSName, name)), KeyPurposeId.id_kp_clientAuth, ecKey());
+    return issue(
+        name,
+        List.of(new GeneralName(GeneralName.dNSName, name)),
+        KeyPurposeId.id_kp_clientAuth,
+        ecKey());
   }
 
   /** A certificate for an existing public key, e.g. one whose private key lives in an HSM. */
-  public X509Certificate issueFor(String cn, java.security.PublicKey publicKey, List<String> dnsNames, boolean client) throws GeneralSecurityException {
+  public X509Certificate issueFor(
+      String cn, java.security.PublicKey publicKey, List<String> dnsNames, boolean client)
+      throws GeneralSecurityException {
     return issueFor(cn, publicKey, dnsNames, List.of(), client);
   }
 
-  /** As {@link #issueFor(String, java.security.PublicKey, List, boolean)}, with IP address SANs too. */
-  public X509Certificate issueFor(String cn, java.security.PublicKey publicKey, List<String> dnsNames, List<String> ips, boolean client) throws GeneralSecurityException {
+  /**
+   * As {@link #issueFor(String, java.security.PublicKey, List, boolean)}, with IP address SANs too.
+   */
+  public X509Certificate issueFor(
+      String cn,
+      java.security.PublicKey publicKey,
+      List<String> dnsNames,
+      List<String> ips,
+      boolean client)
+      throws GeneralSecurityException {
     List<GeneralName> names = new ArrayList<>();
     dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
     ips.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
-    return build(cn, names, client ? KeyPurposeId.id_kp_clientAuth : KeyPurposeId.id_kp_serverAuth, publicKey);
+    return build(
+        cn,
+        names,
+        client ? KeyPurposeId.id_kp_clientAuth : KeyPurposeId.id_kp_serverAuth,
+        publicKey);
   }
 
-  private Issued issue(String cn, List<GeneralName> names, KeyPurposeId purpose, KeyPair kp) throws GeneralSecurityException {
+  private Issued issue(String cn, List<GeneralName> names, KeyPurposeId purpose, KeyPair kp)
+      throws GeneralSecurityException {
     return new Issued(build(cn, names, purpose, kp.getPublic()), kp.getPrivate());
   }
 
-  private X509Certificate build(String cn, List<GeneralName> names, KeyPurposeId purpose, java.security.PublicKey pub) throws GeneralSecurityException {
+  private X509Certificate build(
+      String cn, List<GeneralName> names, KeyPurposeId purpose, java.security.PublicKey pub)
+      throws GeneralSecurityException {
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-      int usage = pub.getAlgorithm().equals("RSA") ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment : KeyUsage.digitalSignature;
+      int usage =
+          pub.getAlgorithm().equals("RSA")
+              ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
+              : KeyUsage.digitalSignature;
       X509v3CertificateBuilder b =
-          new JcaX509v3CertificateBuilder(caCert, serial(), notBefore(), notAfter(), new X500Name("CN=" + cn), pub)
+          new JcaX509v3CertificateBuilder(
+                  caCert, serial(), notBefore(), notAfter(), new X500Name("CN=" + cn), pub)
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
               .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
               .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
-              .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert))
-              .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pub));
+              .addExtension(
+                  Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert))
+              .addExtension(
+                  Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pub));
       if (!names.isEmpty()) {
-        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(new GeneralName[0])));
+        b.addExtension(
+            Extension.subjectAlternativeName,
+            false,
+            new GeneralNames(names.toArray(new GeneralName[0])));
       }
-      return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey)));
+      return new JcaX509CertificateConverter()
+          .getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(caKey)));
     } catch (IOException | OperatorCreationException e) {
-      throw new GeneralSecurityException("cannot issue a certificate for " + cn + ": " + e.getMessage(), e);
+      throw new GeneralSecurityException(
+          "cannot issue a certificate for " + cn + ": " + e.getMessage(), e);
     }
   }
 
@@ -138,7 +178,10 @@ public final class LocalPki {
     StringWriter sw = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
       for (Object o : objects) {
-        w.writeObject(o instanceof PrivateKey k ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k, null) : o);
+        w.writeObject(
+            o instanceof PrivateKey k
+                ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k, null)
+                : o);
       }
     }
     return sw.toString();
@@ -148,7 +191,8 @@ public final class LocalPki {
   public static void writePrivate(Path file, String content) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     Files.deleteIfExists(file);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try (Writer w = Files.newBufferedWriter(file)) {
       w.write(content);
     }

@@ -16,8 +16,8 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The demo PKI on disk: {@code ca.pem}/{@code ca.key}, {@code server.pem}/{@code server.key}
- * (loopback names) and one {@code NAME.pem}/{@code NAME.key} per client. Idempotent: what
- * exists is kept, so re-running the set-up never invalidates issued certificates.
+ * (loopback names) and one {@code NAME.pem}/{@code NAME.key} per client. Idempotent: what exists is
+ * kept, so re-running the set-up never invalidates issued certificates.
  */
 public final class PkiDirectory {
   private final Path dir;
@@ -47,7 +47,9 @@ public final class PkiDirectory {
     Files.createDirectories(dir);
     LocalPki ca = loadOrCreateCa();
     if (!Files.exists(cert("server"))) {
-      LocalPki.Issued s = ca.issueServer("keyhold-service", List.of("localhost", "keyhold"), List.of("127.0.0.1", "::1"));
+      LocalPki.Issued s =
+          ca.issueServer(
+              "keyhold-service", List.of("localhost", "keyhold"), List.of("127.0.0.1", "::1"));
       Files.writeString(cert("server"), LocalPki.pem(s.certificate()));
       LocalPki.writePrivate(key("server"), LocalPki.pem(s.privateKey()));
     }
@@ -72,8 +74,10 @@ public final class PkiDirectory {
     return ca;
   }
 
-  public static X509Certificate readCertificate(Path pem) throws IOException, GeneralSecurityException {
-    try (Reader r = Files.newBufferedReader(pem); PEMParser p = new PEMParser(r)) {
+  public static X509Certificate readCertificate(Path pem)
+      throws IOException, GeneralSecurityException {
+    try (Reader r = Files.newBufferedReader(pem);
+        PEMParser p = new PEMParser(r)) {
       Object o = p.readObject();
       if (!(o instanceof X509CertificateHolder h)) {
         throw new GeneralSecurityException(pem + " holds no PEM certificate");
@@ -82,9 +86,11 @@ public final class PkiDirectory {
     }
   }
 
-  public static List<X509Certificate> readCertificates(Path pem) throws IOException, GeneralSecurityException {
+  public static List<X509Certificate> readCertificates(Path pem)
+      throws IOException, GeneralSecurityException {
     java.util.ArrayList<X509Certificate> out = new java.util.ArrayList<>();
-    try (Reader r = Files.newBufferedReader(pem); PEMParser p = new PEMParser(r)) {
+    try (Reader r = Files.newBufferedReader(pem);
+        PEMParser p = new PEMParser(r)) {
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         if (o instanceof X509CertificateHolder h) {
           out.add(new JcaX509CertificateConverter().getCertificate(h));
@@ -98,7 +104,8 @@ public final class PkiDirectory {
   }
 
   public static PrivateKey readPrivateKey(Path pem) throws IOException, GeneralSecurityException {
-    try (Reader r = Files.newBufferedReader(pem); PEMParser p = new PEMParser(r)) {
+    try (Reader r = Files.newBufferedReader(pem);
+        PEMParser p = new PEMParser(r)) {
       Object o = p.readObject();
       if (o instanceof PrivateKeyInfo info) {
         return new JcaPEMKeyConverter().getPrivateKey(info);

@@ -16,26 +16,27 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Decrypts a TLS RSA-encrypted pre-master secret without acting as a padding oracle.
  *
- * <p>Raw mode (preferred): the HSM performs only the raw RSA operation (CKM_RSA_X_509);
- * {@link #depad} checks the PKCS#1 v1.5 block, the 48-byte length and the client version
- * in constant time, and selects either the embedded secret or a substitute, without a
- * branch on any secret-dependent value. PKCS#1 mode, for HSMs that forbid raw RSA, maps
- * every padding failure to the substitute too; there, timing is the HSM's.
+ * <p>Raw mode (preferred): the HSM performs only the raw RSA operation (CKM_RSA_X_509); {@link
+ * #depad} checks the PKCS#1 v1.5 block, the 48-byte length and the client version in constant time,
+ * and selects either the embedded secret or a substitute, without a branch on any secret-dependent
+ * value. PKCS#1 mode, for HSMs that forbid raw RSA, maps every padding failure to the substitute
+ * too; there, timing is the HSM's.
  *
  * <p>The substitute is deterministic ("implicit rejection", draft-irtf-cfrg-rsa-guidance):
- * HMAC-SHA256 under a key-derivation key (KDK) over the ciphertext and version, so the
- * same ciphertext always yields the same 48 bytes and a retry reveals nothing. The KDK is
- * derived inside the HSM, as a deterministic PKCS#1 signature over a fixed non-DigestInfo
- * label that no caller can request, so replicas agree and no caller can compute it.
+ * HMAC-SHA256 under a key-derivation key (KDK) over the ciphertext and version, so the same
+ * ciphertext always yields the same 48 bytes and a retry reveals nothing. The KDK is derived inside
+ * the HSM, as a deterministic PKCS#1 signature over a fixed non-DigestInfo label that no caller can
+ * request, so replicas agree and no caller can compute it.
  *
- * <p>Security guarantees: for a well-formed request, status, length (always 48) and the
- * code path are the same whether the padding was valid or not.
+ * <p>Security guarantees: for a well-formed request, status, length (always 48) and the code path
+ * are the same whether the padding was valid or not.
  */
 public final class PremasterDecryptor {
   /** The pre-master secret length of TLS 1.0-1.2 RSA key exchange. */
   public static final int PREMASTER_LENGTH = 48;
 
-  private static final byte[] KDK_LABEL = "Keyhold implicit rejection KDK v1".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] KDK_LABEL =
+      "Keyhold implicit rejection KDK v1".getBytes(StandardCharsets.US_ASCII);
 
   private final HsmKey key;
   private final DecryptMode mode;
@@ -49,7 +50,8 @@ public final class PremasterDecryptor {
   }
 
   /** Derives the key's KDK inside the HSM. Call once per key; the result is thread-safe. */
-  public static PremasterDecryptor create(HsmKey key, DecryptMode mode) throws GeneralSecurityException {
+  public static PremasterDecryptor create(HsmKey key, DecryptMode mode)
+      throws GeneralSecurityException {
     int k = key.description().modulusBytes();
     if (k == 0) {
       throw new InvalidKeyException("key '" + key.description().name() + "' is not an RSA key");
@@ -64,14 +66,16 @@ public final class PremasterDecryptor {
   }
 
   /**
-   * Returns 48 bytes: the pre-master secret, or the substitute when the padding, the
-   * length or the version is wrong. Throws only for HSM failures, never for bad padding.
+   * Returns 48 bytes: the pre-master secret, or the substitute when the padding, the length or the
+   * version is wrong. Throws only for HSM failures, never for bad padding.
    *
    * @param ciphertext exactly modulus-length bytes (the caller has checked)
    */
   public byte[] decrypt(byte[] ciphertext, int clientVersion) throws GeneralSecurityException {
     byte[] substitute = substitute(ciphertext, clientVersion);
-    if (new BigInteger(1, ciphertext).compareTo(((RSAPublicKey) key.description().publicKey()).getModulus()) >= 0) {
+    if (new BigInteger(1, ciphertext)
+            .compareTo(((RSAPublicKey) key.description().publicKey()).getModulus())
+        >= 0) {
       // Not an RSA ciphertext (RFC 8017 §5.1.2: out of range), which HSMs reject with an
       // error that would read as an HSM failure. A decryption failure like any other; the
       // modulus is public, so this branch reveals nothing.
@@ -110,9 +114,9 @@ public final class PremasterDecryptor {
   }
 
   /**
-   * Constant-time check of an encryption block {@code 00 02 PS 00 M} with |PS| ≥ 8,
-   * |M| = 48 and M[0..1] = version; returns M, or {@code substitute} if any check fails.
-   * The work done does not depend on where or whether the block is malformed.
+   * Constant-time check of an encryption block {@code 00 02 PS 00 M} with |PS| ≥ 8, |M| = 48 and
+   * M[0..1] = version; returns M, or {@code substitute} if any check fails. The work done does not
+   * depend on where or whether the block is malformed.
    */
   public static byte[] depad(byte[] em, int clientVersion, byte[] substitute) {
     int k = em.length;
@@ -162,7 +166,8 @@ public final class PremasterDecryptor {
       return b;
     }
     byte[] out = new byte[k];
-    System.arraycopy(b, Math.max(0, b.length - k), out, Math.max(0, k - b.length), Math.min(k, b.length));
+    System.arraycopy(
+        b, Math.max(0, b.length - k), out, Math.max(0, k - b.length), Math.min(k, b.length));
     return out;
   }
 

@@ -33,7 +33,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** mTLS is required: no client certificate, or one from another CA, gets no call through; an unlisted client gets no key. */
+/**
+ * mTLS is required: no client certificate, or one from another CA, gets no call through; an
+ * unlisted client gets no key.
+ */
 class AuthIT {
   private static TestKeyholdService svc;
 
@@ -48,10 +51,19 @@ class AuthIT {
   }
 
   private static final SignRequest SIGN =
-      SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("ec-p256")).setScheme(SignatureScheme.ECDSA_SECP256R1_SHA256.codePoint()).setDigest(ByteString.copyFrom(new byte[32])).build();
+      SignRequest.newBuilder()
+          .setKey(KeyRef.newBuilder().setName("ec-p256"))
+          .setScheme(SignatureScheme.ECDSA_SECP256R1_SHA256.codePoint())
+          .setDigest(ByteString.copyFrom(new byte[32]))
+          .build();
   private static final DecryptPremasterRequest DECRYPT =
-      DecryptPremasterRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setCiphertext(ByteString.copyFrom(new byte[256])).setClientVersion(0x0303).build();
-  private static final GetKeyRequest GET_KEY = GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).build();
+      DecryptPremasterRequest.newBuilder()
+          .setKey(KeyRef.newBuilder().setName("rsa2048"))
+          .setCiphertext(ByteString.copyFrom(new byte[256]))
+          .setClientVersion(0x0303)
+          .build();
+  private static final GetKeyRequest GET_KEY =
+      GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).build();
 
   /** Every call this channel can make, each run through {@code check}. */
   private static void everyCall(ManagedChannel ch, Consumer<ThrowingCallable> check) {
@@ -72,15 +84,21 @@ class AuthIT {
     long served = svc.metrics().count("list_keys", "ok");
     ManagedChannel ch = svc.channel(null);
     try {
-      everyCall(ch, call -> assertThat(failure(call).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      everyCall(
+          ch,
+          call ->
+              assertThat(failure(call).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
-    assertThat(svc.metrics().count("list_keys", "ok")).as("no call reached the service").isEqualTo(served);
+    assertThat(svc.metrics().count("list_keys", "ok"))
+        .as("no call reached the service")
+        .isEqualTo(served);
   }
 
   @Test
-  void everyMethod_certificateFromAnotherCa_failsTheHandshakeUnavailable(@TempDir Path dir) throws Exception {
+  void everyMethod_certificateFromAnotherCa_failsTheHandshakeUnavailable(@TempDir Path dir)
+      throws Exception {
     LocalPki rogue = LocalPki.create("Rogue CA");
     LocalPki.Issued impostor = rogue.issueClient("test-client");
     Path cert = dir.resolve("impostor.pem");
@@ -90,10 +108,17 @@ class AuthIT {
     ManagedChannel ch =
         NettyChannelBuilder.forAddress("127.0.0.1", svc.port())
             .overrideAuthority("localhost")
-            .sslContext(GrpcSslContexts.forClient().trustManager(svc.caCert().toFile()).keyManager(cert.toFile(), key.toFile()).build())
+            .sslContext(
+                GrpcSslContexts.forClient()
+                    .trustManager(svc.caCert().toFile())
+                    .keyManager(cert.toFile(), key.toFile())
+                    .build())
             .build();
     try {
-      everyCall(ch, call -> assertThat(failure(call).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+      everyCall(
+          ch,
+          call ->
+              assertThat(failure(call).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -105,8 +130,16 @@ class AuthIT {
     try {
       var health = HealthGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
 
-      assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
-      assertThat(health.check(HealthCheckRequest.newBuilder().setService(KeyServiceGrpc.SERVICE_NAME).build()).getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      assertThat(health.check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      assertThat(
+              health
+                  .check(
+                      HealthCheckRequest.newBuilder()
+                          .setService(KeyServiceGrpc.SERVICE_NAME)
+                          .build())
+                  .getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -118,9 +151,15 @@ class AuthIT {
     try {
       var stub = KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
       assertFails(() -> stub.sign(SIGN), Status.Code.NOT_FOUND, ErrorReason.KEY_NOT_FOUND);
-      assertFails(() -> stub.decryptPremaster(DECRYPT), Status.Code.NOT_FOUND, ErrorReason.KEY_NOT_FOUND);
+      assertFails(
+          () -> stub.decryptPremaster(DECRYPT), Status.Code.NOT_FOUND, ErrorReason.KEY_NOT_FOUND);
       for (String key : List.of("rsa1024", "rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521")) {
-        assertFails(() -> stub.getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build()), Status.Code.NOT_FOUND, ErrorReason.KEY_NOT_FOUND);
+        assertFails(
+            () ->
+                stub.getKey(
+                    GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build()),
+            Status.Code.NOT_FOUND,
+            ErrorReason.KEY_NOT_FOUND);
       }
       assertThat(stub.listKeys(ListKeysRequest.getDefaultInstance()).getKeysList()).isEmpty();
     } finally {

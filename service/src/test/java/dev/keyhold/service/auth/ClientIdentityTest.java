@@ -27,7 +27,10 @@ class ClientIdentityTest {
   }
 
   private static String pin(X509Certificate cert) throws Exception {
-    return "spki-sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getPublicKey().getEncoded()));
+    return "spki-sha256:"
+        + HexFormat.of()
+            .formatHex(
+                MessageDigest.getInstance("SHA-256").digest(cert.getPublicKey().getEncoded()));
   }
 
   @Test
@@ -60,7 +63,9 @@ class ClientIdentityTest {
 
     assertThat(id.spkiPin()).isEqualTo(pin(cert));
     assertThat(id.matches(pin(cert))).isTrue();
-    assertThat(id.matches(pin(cert).toUpperCase().replace("SPKI-SHA256", "spki-sha256"))).as("hex case does not matter").isTrue();
+    assertThat(id.matches(pin(cert).toUpperCase().replace("SPKI-SHA256", "spki-sha256")))
+        .as("hex case does not matter")
+        .isTrue();
   }
 
   @Test

@@ -9,8 +9,10 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PolicyTest {
-  private static final ClientIdentity WEB = new ClientIdentity("web-1", List.of("web-1", "web-1.example"), "spki-sha256:00aa");
-  private static final ClientIdentity OTHER = new ClientIdentity("other", List.of("other"), "spki-sha256:00bb");
+  private static final ClientIdentity WEB =
+      new ClientIdentity("web-1", List.of("web-1", "web-1.example"), "spki-sha256:00aa");
+  private static final ClientIdentity OTHER =
+      new ClientIdentity("other", List.of("other"), "spki-sha256:00bb");
 
   private static Policy policy(PolicyRule... rules) {
     return new Policy(List.of(rules));
@@ -29,7 +31,8 @@ class PolicyTest {
     Policy p = policy(new PolicyRule("other", List.of("*"), Set.of("sign", "decrypt_premaster")));
 
     assertThat(p.allowed(WEB, "rsa2048")).isEmpty();
-    assertThat(p.allowed(OTHER, "rsa2048")).containsExactlyInAnyOrder(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
+    assertThat(p.allowed(OTHER, "rsa2048"))
+        .containsExactlyInAnyOrder(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
   }
 
   @Test
@@ -70,7 +73,9 @@ class PolicyTest {
 
     assertThat(p.allows(WEB, "rsa2048", Operation.OPERATION_DECRYPT_PREMASTER)).isTrue();
     assertThat(p.allows(WEB, "rsa20488", Operation.OPERATION_DECRYPT_PREMASTER)).isFalse();
-    assertThat(p.allows(WEB, "rsa2048", Operation.OPERATION_SIGN)).as("only the granted operation").isFalse();
+    assertThat(p.allows(WEB, "rsa2048", Operation.OPERATION_SIGN))
+        .as("only the granted operation")
+        .isFalse();
   }
 
   @Test
@@ -80,7 +85,8 @@ class PolicyTest {
             new PolicyRule("web-1", List.of("rsa*"), Set.of("sign")),
             new PolicyRule("web-1.example", List.of("rsa2048"), Set.of("decrypt_premaster")));
 
-    assertThat(p.allowed(WEB, "rsa2048")).containsExactlyInAnyOrder(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
+    assertThat(p.allowed(WEB, "rsa2048"))
+        .containsExactlyInAnyOrder(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
     assertThat(p.allowed(WEB, "rsa3072")).containsExactly(Operation.OPERATION_SIGN);
     assertThat(p.allowed(WEB, "ec-p256")).isEmpty();
   }

@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The README's path, end to end and out of process: {@code hsm-config/softhsm/bootstrap.sh}
- * with the shaded service jar creates a token, keys, PKI and config; {@code keyhold serve}
- * starts from them; an independent gRPC client with the generated mTLS certificates calls
- * it; {@code openssl} verifies the signature. Also the start-up failures a new user meets.
+ * The README's path, end to end and out of process: {@code hsm-config/softhsm/bootstrap.sh} with
+ * the shaded service jar creates a token, keys, PKI and config; {@code keyhold serve} starts from
+ * them; an independent gRPC client with the generated mTLS certificates calls it; {@code openssl}
+ * verifies the signature. Also the start-up failures a new user meets.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BootstrapScriptIT {
@@ -48,11 +48,18 @@ class BootstrapScriptIT {
     home = MODULE.resolve("target/bootstrap-it");
     deleteTree(home);
     try (var files = Files.list(MODULE.resolve("target"))) {
-      jar = files.filter(p -> p.getFileName().toString().endsWith("-all.jar")).findFirst().orElseThrow(() -> new IllegalStateException("shaded jar missing; run mvn verify"));
+      jar =
+          files
+              .filter(p -> p.getFileName().toString().endsWith("-all.jar"))
+              .findFirst()
+              .orElseThrow(() -> new IllegalStateException("shaded jar missing; run mvn verify"));
     }
     Result first = run(List.of(SCRIPT.toString(), jar.toString()), 300);
     assertThat(first.code).as(first.output).isZero();
-    assertThat(first.output).contains("created token 'keyhold'").contains("created [rsa2048, rsa3072, ec-p256, ec-p384]").contains("certified rsa2048");
+    assertThat(first.output)
+        .contains("created token 'keyhold'")
+        .contains("created [rsa2048, rsa3072, ec-p256, ec-p384]")
+        .contains("certified rsa2048");
   }
 
   @AfterAll
@@ -69,7 +76,10 @@ class BootstrapScriptIT {
   void bootstrap_secondRun_changesNothing() throws Exception {
     Result again = run(List.of(SCRIPT.toString(), jar.toString()), 300);
     assertThat(again.code).as(again.output).isZero();
-    assertThat(again.output).contains("token 'keyhold' exists").contains("all keys present").doesNotContain("certified");
+    assertThat(again.output)
+        .contains("token 'keyhold' exists")
+        .contains("all keys present")
+        .doesNotContain("certified");
     String pin = Files.readString(home.resolve("secrets/user.pin")).trim();
     assertThat(again.output).doesNotContain(pin);
   }
@@ -78,39 +88,107 @@ class BootstrapScriptIT {
   void serve_fromBootstrappedConfig_signsWhatOpensslVerifies() throws Exception {
     int port = freePort();
     Path config = home.resolve("keyhold.yaml");
-    String yaml = Files.readString(config).replaceAll("(?m)^listen: \\S+", "listen: 127.0.0.1:" + port).replaceAll("(?m)^  listen: 127.0.0.1:9464", "  listen: 127.0.0.1:" + freePort());
+    String yaml =
+        Files.readString(config)
+            .replaceAll("(?m)^listen: \\S+", "listen: 127.0.0.1:" + port)
+            .replaceAll("(?m)^  listen: 127.0.0.1:9464", "  listen: 127.0.0.1:" + freePort());
     Path itConfig = home.resolve("keyhold-it.yaml");
     Files.writeString(itConfig, yaml);
-    server = start(List.of("java", "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED", "-jar", jar.toString(), "serve", "--config", itConfig.toString()));
+    server =
+        start(
+            List.of(
+                "java",
+                "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED",
+                "-jar",
+                jar.toString(),
+                "serve",
+                "--config",
+                itConfig.toString()));
     waitForPort(port, 60);
 
     Path pki = home.resolve("pki");
     ManagedChannel ch =
         NettyChannelBuilder.forAddress("127.0.0.1", port)
-            .sslContext(GrpcSslContexts.forClient().trustManager(pki.resolve("ca.pem").toFile()).keyManager(pki.resolve("demo-app.pem").toFile(), pki.resolve("demo-app.key").toFile()).build())
+            .sslContext(
+                GrpcSslContexts.forClient()
+                    .trustManager(pki.resolve("ca.pem").toFile())
+                    .keyManager(
+                        pki.resolve("demo-app.pem").toFile(), pki.resolve("demo-app.key").toFile())
+                    .build())
             .build();
     try {
       var stub = KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
-      assertThat(stub.listKeys(ListKeysRequest.getDefaultInstance()).getKeysList()).extracting(KeyInfo::getName).containsExactly("ec-p256", "ec-p384", "rsa2048", "rsa3072");
+      assertThat(stub.listKeys(ListKeysRequest.getDefaultInstance()).getKeysList())
+          .extracting(KeyInfo::getName)
+          .containsExactly("ec-p256", "ec-p384", "rsa2048", "rsa3072");
       for (String key : List.of("rsa2048", "ec-p256")) {
-        KeyInfo info = stub.getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build());
-        SignatureScheme scheme = key.startsWith("rsa") ? SignatureScheme.RSA_PKCS1_SHA256 : SignatureScheme.ECDSA_SECP256R1_SHA256;
+        KeyInfo info =
+            stub.getKey(
+                GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build());
+        SignatureScheme scheme =
+            key.startsWith("rsa")
+                ? SignatureScheme.RSA_PKCS1_SHA256
+                : SignatureScheme.ECDSA_SECP256R1_SHA256;
         byte[] msg = ("message for " + key).getBytes(StandardCharsets.UTF_8);
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(msg);
-        byte[] sig = stub.sign(SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).setScheme(scheme.codePoint()).setDigest(ByteString.copyFrom(digest)).build()).getSignature().toByteArray();
+        byte[] sig =
+            stub.sign(
+                    SignRequest.newBuilder()
+                        .setKey(KeyRef.newBuilder().setName(key))
+                        .setScheme(scheme.codePoint())
+                        .setDigest(ByteString.copyFrom(digest))
+                        .build())
+                .getSignature()
+                .toByteArray();
         Path dir = Files.createTempDirectory(home, "openssl");
         Files.write(dir.resolve("msg"), msg);
         Files.write(dir.resolve("sig"), sig);
-        Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(info.getCertificateChain(0).toByteArray()) + "\n-----END CERTIFICATE-----\n");
-        Result pub = run(List.of("openssl", "x509", "-in", dir.resolve("cert.pem").toString(), "-pubkey", "-noout", "-out", dir.resolve("pub.pem").toString()), 30);
+        Files.writeString(
+            dir.resolve("cert.pem"),
+            "-----BEGIN CERTIFICATE-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes())
+                    .encodeToString(info.getCertificateChain(0).toByteArray())
+                + "\n-----END CERTIFICATE-----\n");
+        Result pub =
+            run(
+                List.of(
+                    "openssl",
+                    "x509",
+                    "-in",
+                    dir.resolve("cert.pem").toString(),
+                    "-pubkey",
+                    "-noout",
+                    "-out",
+                    dir.resolve("pub.pem").toString()),
+                30);
         assertThat(pub.code).as(pub.output).isZero();
-        Result verify = run(List.of("openssl", "dgst", "-sha256", "-verify", dir.resolve("pub.pem").toString(), "-signature", dir.resolve("sig").toString(), dir.resolve("msg").toString()), 30);
+        Result verify =
+            run(
+                List.of(
+                    "openssl",
+                    "dgst",
+                    "-sha256",
+                    "-verify",
+                    dir.resolve("pub.pem").toString(),
+                    "-signature",
+                    dir.resolve("sig").toString(),
+                    dir.resolve("msg").toString()),
+                30);
         assertThat(verify.output).as(key).contains("Verified OK");
       }
     } finally {
       ch.shutdownNow();
     }
-    Result audit = run(List.of("java", "-jar", jar.toString(), "audit", "verify", home.resolve("log/audit.log").toString()), 60);
+    Result audit =
+        run(
+            List.of(
+                "java",
+                "-jar",
+                jar.toString(),
+                "audit",
+                "verify",
+                home.resolve("log/audit.log").toString()),
+            60);
     assertThat(audit.output).contains("audit chain intact");
   }
 
@@ -119,16 +197,26 @@ class BootstrapScriptIT {
     Path badPin = home.resolve("secrets/wrong.pin");
     Files.writeString(badPin, "not-the-pin\n");
     Path cfg = home.resolve("keyhold-badpin.yaml");
-    Files.writeString(cfg, Files.readString(home.resolve("keyhold.yaml")).replace("secrets/user.pin", "secrets/wrong.pin"));
+    Files.writeString(
+        cfg,
+        Files.readString(home.resolve("keyhold.yaml"))
+            .replace("secrets/user.pin", "secrets/wrong.pin"));
     Result r = serveOnce(cfg);
     assertThat(r.code).isEqualTo(2);
-    assertThat(lastLine(r.output)).contains("HSM login failed").contains("PIN").contains("wrong").doesNotContain("not-the-pin");
+    assertThat(lastLine(r.output))
+        .contains("HSM login failed")
+        .contains("PIN")
+        .contains("wrong")
+        .doesNotContain("not-the-pin");
   }
 
   @Test
   void serve_missingLibrary_saysWhatToInstall() throws Exception {
     Path cfg = home.resolve("keyhold-nolib.yaml");
-    Files.writeString(cfg, Files.readString(home.resolve("keyhold.yaml")).replace("/usr/lib/softhsm/libsofthsm2.so", "/nonexistent/libpkcs11.so"));
+    Files.writeString(
+        cfg,
+        Files.readString(home.resolve("keyhold.yaml"))
+            .replace("/usr/lib/softhsm/libsofthsm2.so", "/nonexistent/libpkcs11.so"));
     Result r = serveOnce(cfg);
     assertThat(r.code).isEqualTo(2);
     assertThat(lastLine(r.output)).contains("/nonexistent/libpkcs11.so").contains("does not exist");
@@ -137,23 +225,39 @@ class BootstrapScriptIT {
   @Test
   void serve_unknownTokenLabel_listsTheTokensPresent() throws Exception {
     Path cfg = home.resolve("keyhold-notoken.yaml");
-    Files.writeString(cfg, Files.readString(home.resolve("keyhold.yaml")).replaceAll("(?m)^  tokenLabel: keyhold", "  tokenLabel: no-such-token"));
+    Files.writeString(
+        cfg,
+        Files.readString(home.resolve("keyhold.yaml"))
+            .replaceAll("(?m)^  tokenLabel: keyhold", "  tokenLabel: no-such-token"));
     Result r = serveOnce(cfg);
     assertThat(r.code).isEqualTo(2);
-    assertThat(lastLine(r.output)).contains("no token labelled 'no-such-token'").contains("keyhold");
+    assertThat(lastLine(r.output))
+        .contains("no token labelled 'no-such-token'")
+        .contains("keyhold");
   }
 
   @Test
   void serve_malformedConfig_namesTheField() throws Exception {
     Path cfg = home.resolve("keyhold-typo.yaml");
-    Files.writeString(cfg, Files.readString(home.resolve("keyhold.yaml")).replace("  sessions: 4", "  sesions: 4"));
+    Files.writeString(
+        cfg,
+        Files.readString(home.resolve("keyhold.yaml")).replace("  sessions: 4", "  sesions: 4"));
     Result r = serveOnce(cfg);
     assertThat(r.code).isEqualTo(2);
     assertThat(lastLine(r.output)).contains("sesions").contains("line");
   }
 
   private Result serveOnce(Path cfg) throws Exception {
-    return run(List.of("java", "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED", "-jar", jar.toString(), "serve", "--config", cfg.toString()), 60);
+    return run(
+        List.of(
+            "java",
+            "--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED",
+            "-jar",
+            jar.toString(),
+            "serve",
+            "--config",
+            cfg.toString()),
+        60);
   }
 
   private static String lastLine(String output) {
@@ -164,7 +268,10 @@ class BootstrapScriptIT {
   private record Result(int code, String output) {}
 
   private ProcessBuilder builder(List<String> cmd) {
-    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).directory(MODULE.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(new ArrayList<>(cmd))
+            .redirectErrorStream(true)
+            .directory(MODULE.toFile());
     pb.environment().put("KEYHOLD_HOME", home.toString());
     pb.environment().put("SOFTHSM2_CONF", home.resolve("softhsm/softhsm2.conf").toString());
     return pb;
@@ -202,7 +309,8 @@ class BootstrapScriptIT {
         Thread.sleep(100);
       }
     }
-    throw new AssertionError("server did not listen on " + port + ": " + Files.readString(home.resolve("serve.log")));
+    throw new AssertionError(
+        "server did not listen on " + port + ": " + Files.readString(home.resolve("serve.log")));
   }
 
   private static void deleteTree(Path dir) throws IOException {

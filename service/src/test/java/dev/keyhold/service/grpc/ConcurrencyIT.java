@@ -29,9 +29,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Many mixed operations at once, more than the HSM has sessions: every signature
- * verifies, every premaster round-trips, every rejection is a 48-byte substitute. Catches
- * PKCS#11 sessions left in a bad state by one operation and hurting another.
+ * Many mixed operations at once, more than the HSM has sessions: every signature verifies, every
+ * premaster round-trips, every rejection is a 48-byte substitute. Catches PKCS#11 sessions left in
+ * a bad state by one operation and hurting another.
  */
 class ConcurrencyIT {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -44,7 +44,8 @@ class ConcurrencyIT {
   @ParameterizedTest
   @EnumSource(DecryptMode.class)
   void mixedOperations_manyInFlight_allCorrect(DecryptMode mode) throws Exception {
-    try (TestKeyholdService svc = TestKeyholdService.builder().sessions(4).decryptMode(mode).start()) {
+    try (TestKeyholdService svc =
+        TestKeyholdService.builder().sessions(4).decryptMode(mode).start()) {
       ManagedChannel ch = svc.channel("test-client");
       try {
         var blocking = KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
@@ -53,9 +54,13 @@ class ConcurrencyIT {
         List<PublicKey> pubs = new ArrayList<>();
         List<KeyInfo> infos = new ArrayList<>();
         for (String k : keys) {
-          KeyInfo info = blocking.getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(k)).build());
+          KeyInfo info =
+              blocking.getKey(
+                  GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(k)).build());
           infos.add(info);
-          pubs.add(KeyFactory.getInstance(k.startsWith("rsa") ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray())));
+          pubs.add(
+              KeyFactory.getInstance(k.startsWith("rsa") ? "RSA" : "EC")
+                  .generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray())));
         }
         List<Pending> pending = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
@@ -73,30 +78,55 @@ class ConcurrencyIT {
             byte[] ct = c.doFinal(valid ? pm : Arrays.copyOf(pm, 47));
             ListenableFuture<byte[]> f =
                 com.google.common.util.concurrent.Futures.transform(
-                    async.decryptPremaster(DecryptPremasterRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).setCiphertext(ByteString.copyFrom(ct)).setClientVersion(0x0303).build()),
+                    async.decryptPremaster(
+                        DecryptPremasterRequest.newBuilder()
+                            .setKey(KeyRef.newBuilder().setName(key))
+                            .setCiphertext(ByteString.copyFrom(ct))
+                            .setClientVersion(0x0303)
+                            .build()),
                     r -> r.getPremaster().toByteArray(),
                     Runnable::run);
-            pending.add(() -> {
-              byte[] out = f.get(120, TimeUnit.SECONDS);
-              if (valid) {
-                assertThat(out).isEqualTo(pm);
-              } else {
-                assertThat(out).hasSize(48).isNotEqualTo(pm);
-              }
-            });
+            pending.add(
+                () -> {
+                  byte[] out = f.get(120, TimeUnit.SECONDS);
+                  if (valid) {
+                    assertThat(out).isEqualTo(pm);
+                  } else {
+                    assertThat(out).hasSize(48).isNotEqualTo(pm);
+                  }
+                });
           } else {
             List<Integer> schemes = infos.get(which).getSchemesList();
-            SignatureScheme s = SignatureScheme.fromCodePoint(schemes.get(i % schemes.size())).orElseThrow();
+            SignatureScheme s =
+                SignatureScheme.fromCodePoint(schemes.get(i % schemes.size())).orElseThrow();
             byte[] msg = ("message " + i).getBytes(StandardCharsets.UTF_8);
             byte[] digest = MessageDigest.getInstance(s.hash().jcaName()).digest(msg);
-            var f = async.sign(SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).setScheme(s.codePoint()).setDigest(ByteString.copyFrom(digest)).build());
-            pending.add(() -> assertThat(KeyServiceIT.jdkVerify(s, pub, msg, f.get(120, TimeUnit.SECONDS).getSignature().toByteArray())).as("%s %s", key, s).isTrue());
+            var f =
+                async.sign(
+                    SignRequest.newBuilder()
+                        .setKey(KeyRef.newBuilder().setName(key))
+                        .setScheme(s.codePoint())
+                        .setDigest(ByteString.copyFrom(digest))
+                        .build());
+            pending.add(
+                () ->
+                    assertThat(
+                            KeyServiceIT.jdkVerify(
+                                s,
+                                pub,
+                                msg,
+                                f.get(120, TimeUnit.SECONDS).getSignature().toByteArray()))
+                        .as("%s %s", key, s)
+                        .isTrue());
           }
         }
         for (Pending p : pending) {
           p.check();
         }
-        assertThat(svc.metrics().count("sign", "unavailable") + svc.metrics().count("decrypt_premaster", "unavailable")).isZero();
+        assertThat(
+                svc.metrics().count("sign", "unavailable")
+                    + svc.metrics().count("decrypt_premaster", "unavailable"))
+            .isZero();
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }

@@ -32,15 +32,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * DecryptPremaster against the real token, in both decrypt modes (raw RSA + depadding in
- * the service, and the CKM_RSA_PKCS fallback): round trips, and implicit rejection of
- * corrupted ciphertexts, wrong versions and wrong plaintext lengths.
+ * DecryptPremaster against the real token, in both decrypt modes (raw RSA + depadding in the
+ * service, and the CKM_RSA_PKCS fallback): round trips, and implicit rejection of corrupted
+ * ciphertexts, wrong versions and wrong plaintext lengths.
  */
 class DecryptPremasterIT {
   private static final int TLS12 = 0x0303;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private static final Map<DecryptMode, TestKeyholdService> SERVICES = new EnumMap<>(DecryptMode.class);
+  private static final Map<DecryptMode, TestKeyholdService> SERVICES =
+      new EnumMap<>(DecryptMode.class);
   private static final Map<DecryptMode, ManagedChannel> CHANNELS = new EnumMap<>(DecryptMode.class);
 
   @BeforeAll
@@ -72,7 +73,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_validCiphertext_returnsThePremasterExactly(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_validCiphertext_returnsThePremasterExactly(DecryptMode mode, String key)
+      throws Exception {
     byte[] pm = premaster(TLS12);
 
     byte[] out = decrypt(mode, key, pkcs1Encrypt(key, pm), TLS12);
@@ -82,7 +84,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_olderClientVersion_roundTrips(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_olderClientVersion_roundTrips(DecryptMode mode, String key)
+      throws Exception {
     byte[] pm = premaster(0x0301);
 
     assertThat(decrypt(mode, key, pkcs1Encrypt(key, pm), 0x0301)).isEqualTo(pm);
@@ -90,7 +93,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_corruptedCiphertext_returns48ByteSubstitute(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_corruptedCiphertext_returns48ByteSubstitute(DecryptMode mode, String key)
+      throws Exception {
     byte[] pm = premaster(TLS12);
     byte[] ct = pkcs1Encrypt(key, pm);
     ct[ct.length / 2] ^= 0x01;
@@ -102,7 +106,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_wrongVersion_returns48ByteSubstitute(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_wrongVersion_returns48ByteSubstitute(DecryptMode mode, String key)
+      throws Exception {
     byte[] pm = premaster(TLS12);
     byte[] ct = pkcs1Encrypt(key, pm);
 
@@ -114,7 +119,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_47BytePlaintext_returns48ByteSubstitute(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_47BytePlaintext_returns48ByteSubstitute(DecryptMode mode, String key)
+      throws Exception {
     byte[] pm = premaster(TLS12);
     byte[] shortPlain = Arrays.copyOf(pm, 47);
 
@@ -126,18 +132,23 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_49BytePlaintext_returns48ByteSubstitute(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_49BytePlaintext_returns48ByteSubstitute(DecryptMode mode, String key)
+      throws Exception {
     byte[] longPlain = Arrays.copyOf(premaster(TLS12), 49);
     longPlain[48] = 0x5a;
 
     byte[] out = decrypt(mode, key, pkcs1Encrypt(key, longPlain), TLS12);
 
-    assertThat(out).hasSize(48).isNotEqualTo(Arrays.copyOf(longPlain, 48)).isNotEqualTo(Arrays.copyOfRange(longPlain, 1, 49));
+    assertThat(out)
+        .hasSize(48)
+        .isNotEqualTo(Arrays.copyOf(longPlain, 48))
+        .isNotEqualTo(Arrays.copyOfRange(longPlain, 1, 49));
   }
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_malformedBlocks_return48ByteSubstitutes(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_malformedBlocks_return48ByteSubstitutes(DecryptMode mode, String key)
+      throws Exception {
     RSAPublicKey pub = publicKey(key);
     int k = (pub.getModulus().bitLength() + 7) / 8;
     byte[] pm = premaster(TLS12);
@@ -159,7 +170,9 @@ class DecryptPremasterIT {
       blocks.add(leadingByte);
     }
 
-    assertThat(decrypt(mode, key, rawEncrypt(pub, valid), TLS12)).as("control: the well-formed block").isEqualTo(pm);
+    assertThat(decrypt(mode, key, rawEncrypt(pub, valid), TLS12))
+        .as("control: the well-formed block")
+        .isEqualTo(pm);
     for (byte[] b : blocks) {
       assertThat(decrypt(mode, key, rawEncrypt(pub, b), TLS12)).hasSize(48).isNotEqualTo(pm);
     }
@@ -167,7 +180,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("modeAndKey")
-  void decryptPremaster_ciphertextNotBelowTheModulus_returns48ByteSubstitute(DecryptMode mode, String key) throws Exception {
+  void decryptPremaster_ciphertextNotBelowTheModulus_returns48ByteSubstitute(
+      DecryptMode mode, String key) throws Exception {
     RSAPublicKey pub = publicKey(key);
     int k = (pub.getModulus().bitLength() + 7) / 8;
     byte[] allOnes = new byte[k];
@@ -183,13 +197,15 @@ class DecryptPremasterIT {
   private static byte[] toFixed(BigInteger v, int k) {
     byte[] b = v.toByteArray();
     byte[] out = new byte[k];
-    System.arraycopy(b, Math.max(0, b.length - k), out, Math.max(0, k - b.length), Math.min(k, b.length));
+    System.arraycopy(
+        b, Math.max(0, b.length - k), out, Math.max(0, k - b.length), Math.min(k, b.length));
     return out;
   }
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(DecryptMode.class)
-  void decryptPremaster_sameBadCiphertextTwice_returnsTheSameSubstitute(DecryptMode mode) throws Exception {
+  void decryptPremaster_sameBadCiphertextTwice_returnsTheSameSubstitute(DecryptMode mode)
+      throws Exception {
     byte[] pm = premaster(TLS12);
     byte[] ct = pkcs1Encrypt("rsa2048", pm);
     ct[7] ^= 0x40;
@@ -207,7 +223,8 @@ class DecryptPremasterIT {
 
   @ParameterizedTest(name = "{0}")
   @EnumSource(DecryptMode.class)
-  void decryptPremaster_afterRejections_stillDecryptsValidCiphertexts(DecryptMode mode) throws Exception {
+  void decryptPremaster_afterRejections_stillDecryptsValidCiphertexts(DecryptMode mode)
+      throws Exception {
     for (int i = 0; i < 6; i++) {
       byte[] bad = pkcs1Encrypt("rsa2048", Arrays.copyOf(premaster(TLS12), 40 + i));
       assertThat(decrypt(mode, "rsa2048", bad, TLS12)).hasSize(48);
@@ -218,21 +235,30 @@ class DecryptPremasterIT {
   }
 
   private static KeyServiceBlockingStub stub(DecryptMode mode) {
-    return KeyServiceGrpc.newBlockingStub(CHANNELS.get(mode)).withDeadlineAfter(30, TimeUnit.SECONDS);
+    return KeyServiceGrpc.newBlockingStub(CHANNELS.get(mode))
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private static byte[] decrypt(DecryptMode mode, String key, byte[] ct, int version) {
     return stub(mode)
         .decryptPremaster(
-            DecryptPremasterRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).setCiphertext(ByteString.copyFrom(ct)).setClientVersion(version).build())
+            DecryptPremasterRequest.newBuilder()
+                .setKey(KeyRef.newBuilder().setName(key))
+                .setCiphertext(ByteString.copyFrom(ct))
+                .setClientVersion(version)
+                .build())
         .getPremaster()
         .toByteArray();
   }
 
   private static RSAPublicKey publicKey(String key) throws Exception {
     byte[] spki =
-        stub(DecryptMode.RAW).getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build()).getSpkiDer().toByteArray();
-    return (RSAPublicKey) KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
+        stub(DecryptMode.RAW)
+            .getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName(key)).build())
+            .getSpkiDer()
+            .toByteArray();
+    return (RSAPublicKey)
+        KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki));
   }
 
   static byte[] premaster(int version) {

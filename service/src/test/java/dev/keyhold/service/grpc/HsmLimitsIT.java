@@ -24,16 +24,20 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * The bounded HSM executor: a full executor rejects at once, a call whose deadline passed
- * while queued never enters the HSM, and an HSM failure is UNAVAILABLE and transient.
- * A {@link SlowKey.Control} gate holds the HSM busy deterministically; nothing here
- * depends on wall-clock speed.
+ * The bounded HSM executor: a full executor rejects at once, a call whose deadline passed while
+ * queued never enters the HSM, and an HSM failure is UNAVAILABLE and transient. A {@link
+ * SlowKey.Control} gate holds the HSM busy deterministically; nothing here depends on wall-clock
+ * speed.
  */
 class HsmLimitsIT {
   private static final int ECDSA_P256 = SignatureScheme.ECDSA_SECP256R1_SHA256.codePoint();
 
   private static SignRequest ecSign() {
-    return SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("ec-p256")).setScheme(ECDSA_P256).setDigest(ByteString.copyFrom(new byte[32])).build();
+    return SignRequest.newBuilder()
+        .setKey(KeyRef.newBuilder().setName("ec-p256"))
+        .setScheme(ECDSA_P256)
+        .setDigest(ByteString.copyFrom(new byte[32]))
+        .build();
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -60,7 +64,8 @@ class HsmLimitsIT {
   @Test
   void sign_executorFull_isResourceExhaustedWhileHsmStillBusy() throws Exception {
     SlowKey.Control hsm = new SlowKey.Control().close();
-    try (TestKeyholdService svc = TestKeyholdService.builder().sessions(1).queue(1).decorator(hsm.decorator()).start()) {
+    try (TestKeyholdService svc =
+        TestKeyholdService.builder().sessions(1).queue(1).decorator(hsm.decorator()).start()) {
       ManagedChannel ch = svc.channel("test-client");
       try {
         var async = KeyServiceGrpc.newFutureStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS);
@@ -72,7 +77,9 @@ class HsmLimitsIT {
 
         ListenableFuture<SignResponse> rejected = second.isDone() ? second : third;
         ListenableFuture<SignResponse> queued = rejected == second ? third : second;
-        StatusRuntimeException e = assertFails(() -> rejected.get(), Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED);
+        StatusRuntimeException e =
+            assertFails(
+                () -> rejected.get(), Status.Code.RESOURCE_EXHAUSTED, ErrorReason.OVERLOADED);
         assertThat(running.isDone()).as("rejected while the HSM call is still running").isFalse();
         assertThat(queued.isDone()).as("the queued call waits for the session").isFalse();
         assertThat(e.getStatus().getDescription()).contains("full");
@@ -92,17 +99,24 @@ class HsmLimitsIT {
   @Test
   void sign_deadlinePassesWhileQueued_neverEntersTheHsm() throws Exception {
     SlowKey.Control hsm = new SlowKey.Control().close();
-    try (TestKeyholdService svc = TestKeyholdService.builder().sessions(1).queue(4).decorator(hsm.decorator()).start()) {
+    try (TestKeyholdService svc =
+        TestKeyholdService.builder().sessions(1).queue(4).decorator(hsm.decorator()).start()) {
       ManagedChannel ch = svc.channel("test-client");
       try {
-        ListenableFuture<SignResponse> running = KeyServiceGrpc.newFutureStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS).sign(ecSign());
+        ListenableFuture<SignResponse> running =
+            KeyServiceGrpc.newFutureStub(ch).withDeadlineAfter(60, TimeUnit.SECONDS).sign(ecSign());
         await(() -> hsm.entered.get() == 1, "the first call holds the only session");
-        ListenableFuture<SignResponse> late = KeyServiceGrpc.newFutureStub(ch).withDeadlineAfter(300, TimeUnit.MILLISECONDS).sign(ecSign());
+        ListenableFuture<SignResponse> late =
+            KeyServiceGrpc.newFutureStub(ch)
+                .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                .sign(ecSign());
         assertThat(code(late)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
 
         hsm.open();
         assertThat(code(running)).isEqualTo(Status.Code.OK);
-        await(() -> svc.metrics().count("sign", "deadline_exceeded") == 1, "the expired call is dequeued");
+        await(
+            () -> svc.metrics().count("sign", "deadline_exceeded") == 1,
+            "the expired call is dequeued");
 
         assertThat(hsm.entered.get()).as("only the first call entered the HSM").isEqualTo(1);
       } finally {
@@ -121,11 +135,24 @@ class HsmLimitsIT {
         var stub = KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
         hsm.failure = new ProviderException("CKR_DEVICE_ERROR");
 
-        StatusRuntimeException ec = assertFails(() -> stub.sign(ecSign()), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
-        SignRequest pss = SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setScheme(SignatureScheme.RSA_PSS_RSAE_SHA256.codePoint()).setDigest(ByteString.copyFrom(new byte[32])).build();
+        StatusRuntimeException ec =
+            assertFails(
+                () -> stub.sign(ecSign()), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
+        SignRequest pss =
+            SignRequest.newBuilder()
+                .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                .setScheme(SignatureScheme.RSA_PSS_RSAE_SHA256.codePoint())
+                .setDigest(ByteString.copyFrom(new byte[32]))
+                .build();
         assertFails(() -> stub.sign(pss), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
-        DecryptPremasterRequest dec = DecryptPremasterRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setCiphertext(ByteString.copyFrom(new byte[256])).setClientVersion(0x0303).build();
-        assertFails(() -> stub.decryptPremaster(dec), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
+        DecryptPremasterRequest dec =
+            DecryptPremasterRequest.newBuilder()
+                .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                .setCiphertext(ByteString.copyFrom(new byte[256]))
+                .setClientVersion(0x0303)
+                .build();
+        assertFails(
+            () -> stub.decryptPremaster(dec), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
         assertThat(ec.getStatus().getDescription()).contains("CKR_DEVICE_ERROR");
 
         hsm.failure = null;

@@ -37,7 +37,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Sign, GetKey and ListKeys against the real SoftHSM token, verified with the JDK's own verifiers. */
+/**
+ * Sign, GetKey and ListKeys against the real SoftHSM token, verified with the JDK's own verifiers.
+ */
 class KeyServiceIT {
   /** The test token's keys: name, type, bits, curve. */
   private record TestKey(String name, KeyType type, int bits, String curve) {}
@@ -90,21 +92,34 @@ class KeyServiceIT {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("keyAndScheme")
-  void sign_everySchemeOfEveryKey_verifiesWithJdkVerifierAndGetKeyPublicKey(String keyName, SignatureScheme scheme) throws Exception {
-    KeyInfo info = stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
+  void sign_everySchemeOfEveryKey_verifiesWithJdkVerifierAndGetKeyPublicKey(
+      String keyName, SignatureScheme scheme) throws Exception {
+    KeyInfo info =
+        stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
     PublicKey pub = publicKey(info);
-    byte[] message = ("ServerKeyExchange params for " + keyName + " / " + scheme.ianaName()).getBytes(StandardCharsets.UTF_8);
+    byte[] message =
+        ("ServerKeyExchange params for " + keyName + " / " + scheme.ianaName())
+            .getBytes(StandardCharsets.UTF_8);
     byte[] digest = MessageDigest.getInstance(scheme.hash().jcaName()).digest(message);
 
     byte[] sig =
         stub(testClient)
-            .sign(SignRequest.newBuilder().setKey(byName(keyName)).setScheme(scheme.codePoint()).setDigest(ByteString.copyFrom(digest)).build())
+            .sign(
+                SignRequest.newBuilder()
+                    .setKey(byName(keyName))
+                    .setScheme(scheme.codePoint())
+                    .setDigest(ByteString.copyFrom(digest))
+                    .build())
             .getSignature()
             .toByteArray();
 
-    assertThat(jdkVerify(scheme, pub, message, sig)).as("JDK verifies %s with %s", scheme.ianaName(), keyName).isTrue();
+    assertThat(jdkVerify(scheme, pub, message, sig))
+        .as("JDK verifies %s with %s", scheme.ianaName(), keyName)
+        .isTrue();
     byte[] other = Arrays.copyOf(message, message.length + 1);
-    assertThat(jdkVerify(scheme, pub, other, sig)).as("signature is bound to the message").isFalse();
+    assertThat(jdkVerify(scheme, pub, other, sig))
+        .as("signature is bound to the message")
+        .isFalse();
     if (scheme.padding() != SignatureScheme.Padding.ECDSA) {
       assertThat(sig).hasSize(info.getKeyBits() / 8);
     }
@@ -113,50 +128,73 @@ class KeyServiceIT {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"rsa1024", "rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521"})
   void getKey_byNameAndBySpkiSha256_resolveToTheSameKey(String keyName) throws Exception {
-    KeyInfo byName = stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
+    KeyInfo byName =
+        stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
     KeyInfo bySpki =
-        stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setSpkiSha256(byName.getSpkiSha256())).build());
+        stub(testClient)
+            .getKey(
+                GetKeyRequest.newBuilder()
+                    .setKey(KeyRef.newBuilder().setSpkiSha256(byName.getSpkiSha256()))
+                    .build());
 
     assertThat(bySpki).isEqualTo(byName);
     assertThat(byName.getName()).isEqualTo(keyName);
-    assertThat(byName.getSpkiSha256().toByteArray()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(byName.getSpkiDer().toByteArray()));
+    assertThat(byName.getSpkiSha256().toByteArray())
+        .isEqualTo(MessageDigest.getInstance("SHA-256").digest(byName.getSpkiDer().toByteArray()));
     X509Certificate leaf =
-        (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(byName.getCertificateChain(0).toByteArray()));
+        (X509Certificate)
+            CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new ByteArrayInputStream(byName.getCertificateChain(0).toByteArray()));
     assertThat(leaf.getPublicKey().getEncoded()).isEqualTo(byName.getSpkiDer().toByteArray());
   }
 
   @Test
   void getKey_describesTypeSizeCurveAndExactlyTheFittingSchemes() {
     for (TestKey k : KEYS) {
-      KeyInfo info = stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(k.name())).build());
+      KeyInfo info =
+          stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(k.name())).build());
       List<Integer> expected =
-          Arrays.stream(SignatureScheme.values()).filter(s -> s.fits(k.type(), k.bits(), k.curve())).map(SignatureScheme::codePoint).toList();
+          Arrays.stream(SignatureScheme.values())
+              .filter(s -> s.fits(k.type(), k.bits(), k.curve()))
+              .map(SignatureScheme::codePoint)
+              .toList();
       assertThat(info.getKeyType()).as(k.name()).isEqualTo(k.type());
       assertThat(info.getKeyBits()).as(k.name()).isEqualTo(k.bits());
       assertThat(info.getCurve()).as(k.name()).isEqualTo(k.curve() == null ? "" : k.curve());
       assertThat(info.getSchemesList()).as(k.name()).containsExactlyInAnyOrderElementsOf(expected);
-      assertThat(info.getOperationsList()).as(k.name()).containsExactlyInAnyOrder(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
+      assertThat(info.getOperationsList())
+          .as(k.name())
+          .containsExactlyInAnyOrder(
+              Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER);
     }
   }
 
   @Test
   void listKeys_testClient_listsEveryKeySortedByName() {
-    List<KeyInfo> keys = stub(testClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
+    List<KeyInfo> keys =
+        stub(testClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
 
-    assertThat(keys).extracting(KeyInfo::getName).containsExactly("ec-p256", "ec-p384", "ec-p521", "rsa1024", "rsa2048", "rsa3072");
+    assertThat(keys)
+        .extracting(KeyInfo::getName)
+        .containsExactly("ec-p256", "ec-p384", "ec-p521", "rsa1024", "rsa2048", "rsa3072");
   }
 
   @Test
   void listKeys_limitedClient_listsOnlyEcKeysWithSignOnly() {
-    List<KeyInfo> keys = stub(limitedClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
+    List<KeyInfo> keys =
+        stub(limitedClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
 
     assertThat(keys).extracting(KeyInfo::getName).containsExactly("ec-p256", "ec-p384", "ec-p521");
-    assertThat(keys).allSatisfy(k -> assertThat(k.getOperationsList()).containsExactly(Operation.OPERATION_SIGN));
+    assertThat(keys)
+        .allSatisfy(
+            k -> assertThat(k.getOperationsList()).containsExactly(Operation.OPERATION_SIGN));
   }
 
   @Test
   void listKeys_otherClient_listsNothing() {
-    assertThat(stub(otherClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList()).isEmpty();
+    assertThat(stub(otherClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList())
+        .isEmpty();
   }
 
   @Test
@@ -164,11 +202,17 @@ class KeyServiceIT {
     SignatureScheme scheme = SignatureScheme.ECDSA_SECP256R1_SHA256;
     byte[] message = "limited".getBytes(StandardCharsets.UTF_8);
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(message);
-    KeyInfo info = stub(limitedClient).getKey(GetKeyRequest.newBuilder().setKey(byName("ec-p256")).build());
+    KeyInfo info =
+        stub(limitedClient).getKey(GetKeyRequest.newBuilder().setKey(byName("ec-p256")).build());
 
     byte[] sig =
         stub(limitedClient)
-            .sign(SignRequest.newBuilder().setKey(byName("ec-p256")).setScheme(scheme.codePoint()).setDigest(ByteString.copyFrom(digest)).build())
+            .sign(
+                SignRequest.newBuilder()
+                    .setKey(byName("ec-p256"))
+                    .setScheme(scheme.codePoint())
+                    .setDigest(ByteString.copyFrom(digest))
+                    .build())
             .getSignature()
             .toByteArray();
 
@@ -182,11 +226,13 @@ class KeyServiceIT {
 
   static PublicKey publicKey(KeyInfo info) throws Exception {
     String alg = info.getKeyType() == KeyType.KEY_TYPE_RSA ? "RSA" : "EC";
-    return KeyFactory.getInstance(alg).generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
+    return KeyFactory.getInstance(alg)
+        .generatePublic(new X509EncodedKeySpec(info.getSpkiDer().toByteArray()));
   }
 
   /** Verifies over the whole message with the JDK's default providers (no Keyhold code). */
-  static boolean jdkVerify(SignatureScheme scheme, PublicKey pub, byte[] message, byte[] sig) throws Exception {
+  static boolean jdkVerify(SignatureScheme scheme, PublicKey pub, byte[] message, byte[] sig)
+      throws Exception {
     Signature v = Signature.getInstance(scheme.jcaSignatureName());
     if (scheme.pssParameters() != null) {
       v.setParameter(scheme.pssParameters());

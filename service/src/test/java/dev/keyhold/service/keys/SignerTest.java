@@ -27,17 +27,19 @@ class SignerTest {
   @BeforeAll
   static void keys() throws GeneralSecurityException {
     rsa = SoftwareKey.rsa("soft-rsa", 2048);
-    ec = Map.of(
-        "secp256r1", SoftwareKey.ec("soft-p256", "secp256r1"),
-        "secp384r1", SoftwareKey.ec("soft-p384", "secp384r1"),
-        "secp521r1", SoftwareKey.ec("soft-p521", "secp521r1"));
+    ec =
+        Map.of(
+            "secp256r1", SoftwareKey.ec("soft-p256", "secp256r1"),
+            "secp384r1", SoftwareKey.ec("soft-p384", "secp384r1"),
+            "secp521r1", SoftwareKey.ec("soft-p521", "secp521r1"));
   }
 
   private static HsmKey keyFor(SignatureScheme s) {
     return s.curve() == null ? rsa : ec.get(s.curve());
   }
 
-  private static boolean jdkVerify(SignatureScheme s, PublicKey pub, byte[] message, byte[] sig) throws GeneralSecurityException {
+  private static boolean jdkVerify(SignatureScheme s, PublicKey pub, byte[] message, byte[] sig)
+      throws GeneralSecurityException {
     Signature v = Signature.getInstance(s.jcaSignatureName());
     if (s.pssParameters() != null) {
       v.setParameter(s.pssParameters());
@@ -49,7 +51,8 @@ class SignerTest {
 
   @ParameterizedTest
   @EnumSource(SignatureScheme.class)
-  void sign_everyScheme_verifiesWithTheJdkOverTheWholeMessage(SignatureScheme s) throws GeneralSecurityException {
+  void sign_everyScheme_verifiesWithTheJdkOverTheWholeMessage(SignatureScheme s)
+      throws GeneralSecurityException {
     HsmKey key = keyFor(s);
     byte[] message = ("message for " + s.ianaName()).getBytes(StandardCharsets.UTF_8);
     byte[] digest = MessageDigest.getInstance(s.hash().jcaName()).digest(message);
@@ -93,7 +96,8 @@ class SignerTest {
       }
 
       @Override
-      public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
+      public byte[] signDigest(SignatureScheme scheme, byte[] digest)
+          throws GeneralSecurityException {
         return fault.apply(inner.signDigest(scheme, digest));
       }
 
@@ -112,11 +116,14 @@ class SignerTest {
   @ParameterizedTest
   @EnumSource(SignatureScheme.class)
   void sign_faultySignature_throwsSignatureFault(SignatureScheme s) {
-    HsmKey key = faulty(keyFor(s), sig -> {
-      byte[] c = sig.clone();
-      c[c.length - 3] ^= 0x10;
-      return c;
-    });
+    HsmKey key =
+        faulty(
+            keyFor(s),
+            sig -> {
+              byte[] c = sig.clone();
+              c[c.length - 3] ^= 0x10;
+              return c;
+            });
 
     assertThatThrownBy(() -> Signer.sign(key, s, new byte[s.hash().length()]))
         .isInstanceOf(Signer.SignatureFaultException.class)
@@ -126,40 +133,46 @@ class SignerTest {
 
   @Test
   void sign_pssWhenRawRsaFails_propagatesTheHsmException() {
-    HsmKey failing = new HsmKey() {
-      @Override
-      public KeyDescription description() {
-        return rsa.description();
-      }
+    HsmKey failing =
+        new HsmKey() {
+          @Override
+          public KeyDescription description() {
+            return rsa.description();
+          }
 
-      @Override
-      public byte[] signDigest(SignatureScheme scheme, byte[] digest) {
-        throw new AssertionError("PSS must use raw RSA");
-      }
+          @Override
+          public byte[] signDigest(SignatureScheme scheme, byte[] digest) {
+            throw new AssertionError("PSS must use raw RSA");
+          }
 
-      @Override
-      public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
-        throw new GeneralSecurityException("CKR_FUNCTION_FAILED");
-      }
+          @Override
+          public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+            throw new GeneralSecurityException("CKR_FUNCTION_FAILED");
+          }
 
-      @Override
-      public byte[] pkcs1Decrypt(byte[] ciphertext) {
-        throw new AssertionError();
-      }
-    };
+          @Override
+          public byte[] pkcs1Decrypt(byte[] ciphertext) {
+            throw new AssertionError();
+          }
+        };
 
-    assertThatThrownBy(() -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32]))
+    assertThatThrownBy(
+            () -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32]))
         .isInstanceOf(GeneralSecurityException.class)
         .hasMessage("CKR_FUNCTION_FAILED");
   }
 
   @Test
   void sign_pssWhenRawRsaThrowsProviderException_propagatesIt() {
-    HsmKey failing = faulty(rsa, b -> {
-      throw new ProviderException("CKR_DEVICE_ERROR");
-    });
+    HsmKey failing =
+        faulty(
+            rsa,
+            b -> {
+              throw new ProviderException("CKR_DEVICE_ERROR");
+            });
 
-    assertThatThrownBy(() -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA512, new byte[64]))
+    assertThatThrownBy(
+            () -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA512, new byte[64]))
         .isInstanceOf(ProviderException.class)
         .hasMessageContaining("CKR_DEVICE_ERROR");
   }
@@ -168,7 +181,11 @@ class SignerTest {
   void describe_rsa1024_servesNoSchemeItCannotCarry() throws GeneralSecurityException {
     SoftwareKey small = SoftwareKey.rsa("soft-1024", 1024);
 
-    assertThat(small.description().schemes()).doesNotContain(SignatureScheme.RSA_PSS_RSAE_SHA512).contains(SignatureScheme.RSA_PSS_RSAE_SHA256, SignatureScheme.RSA_PKCS1_SHA512);
-    assertThat(Arrays.asList(SignatureScheme.values())).filteredOn(s -> s.curve() != null).noneMatch(small.description().schemes()::contains);
+    assertThat(small.description().schemes())
+        .doesNotContain(SignatureScheme.RSA_PSS_RSAE_SHA512)
+        .contains(SignatureScheme.RSA_PSS_RSAE_SHA256, SignatureScheme.RSA_PKCS1_SHA512);
+    assertThat(Arrays.asList(SignatureScheme.values()))
+        .filteredOn(s -> s.curve() != null)
+        .noneMatch(small.description().schemes()::contains);
   }
 }

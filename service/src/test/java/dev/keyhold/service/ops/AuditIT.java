@@ -12,8 +12,8 @@ import dev.keyhold.proto.v1.GetKeyRequest;
 import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.service.testing.TestKeyholdService;
 import dev.keyhold.service.auth.AuthInterceptor;
+import dev.keyhold.service.testing.TestKeyholdService;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The audit file of a real service run: one line per operation with who, what and the
- * outcome; an intact hash chain; detected tampering; and no payload bytes.
+ * The audit file of a real service run: one line per operation with who, what and the outcome; an
+ * intact hash chain; detected tampering; and no payload bytes.
  */
 class AuditIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,16 +56,27 @@ class AuditIT {
     ManagedChannel limited = svc.channel("limited-client");
     try {
       var stub = KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
-      for (SignatureScheme s : List.of(SignatureScheme.RSA_PKCS1_SHA256, SignatureScheme.RSA_PSS_RSAE_SHA384)) {
+      for (SignatureScheme s :
+          List.of(SignatureScheme.RSA_PKCS1_SHA256, SignatureScheme.RSA_PSS_RSAE_SHA384)) {
         byte[] digest = new byte[s.hash().length()];
         random.nextBytes(digest);
         PAYLOADS.add(digest);
-        PAYLOADS.add(stub.sign(SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setScheme(s.codePoint()).setDigest(ByteString.copyFrom(digest)).build()).getSignature().toByteArray());
+        PAYLOADS.add(
+            stub.sign(
+                    SignRequest.newBuilder()
+                        .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                        .setScheme(s.codePoint())
+                        .setDigest(ByteString.copyFrom(digest))
+                        .build())
+                .getSignature()
+                .toByteArray());
       }
       AtomicReference<Metadata> headers = new AtomicReference<>();
       byte[] spki =
-          stub.withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
-              .getKey(GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).build())
+          stub.withInterceptors(
+                  MetadataUtils.newCaptureMetadataInterceptor(headers, new AtomicReference<>()))
+              .getKey(
+                  GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).build())
               .getSpkiDer()
               .toByteArray();
       getKeyRequestId = headers.get().get(AuthInterceptor.REQUEST_ID_HEADER);
@@ -74,24 +85,57 @@ class AuditIT {
       pm[0] = 3;
       pm[1] = 3;
       Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
-      c.init(Cipher.ENCRYPT_MODE, KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki)));
+      c.init(
+          Cipher.ENCRYPT_MODE,
+          KeyFactory.getInstance("RSA").generatePublic(new X509EncodedKeySpec(spki)));
       byte[] ct = c.doFinal(pm);
       PAYLOADS.add(pm);
       PAYLOADS.add(ct);
-      byte[] out = stub.decryptPremaster(DecryptPremasterRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setCiphertext(ByteString.copyFrom(ct)).setClientVersion(0x0303).build()).getPremaster().toByteArray();
+      byte[] out =
+          stub.decryptPremaster(
+                  DecryptPremasterRequest.newBuilder()
+                      .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                      .setCiphertext(ByteString.copyFrom(ct))
+                      .setClientVersion(0x0303)
+                      .build())
+              .getPremaster()
+              .toByteArray();
       assertThat(out).isEqualTo(pm);
       byte[] badDigest = new byte[31];
       random.nextBytes(badDigest);
       PAYLOADS.add(badDigest);
       AtomicReference<Metadata> failedHeaders = new AtomicReference<>();
       AtomicReference<Metadata> failedTrailers = new AtomicReference<>();
-      catchThrowable(() -> stub.withInterceptors(MetadataUtils.newCaptureMetadataInterceptor(failedHeaders, failedTrailers))
-          .sign(SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setScheme(0x0401).setDigest(ByteString.copyFrom(badDigest)).build()));
-      failedRequestId = failedHeaders.get() != null && failedHeaders.get().containsKey(AuthInterceptor.REQUEST_ID_HEADER)
-          ? failedHeaders.get().get(AuthInterceptor.REQUEST_ID_HEADER)
-          : failedTrailers.get().get(AuthInterceptor.REQUEST_ID_HEADER);
-      var limitedStub = KeyServiceGrpc.newBlockingStub(limited).withDeadlineAfter(30, TimeUnit.SECONDS);
-      catchThrowable(() -> limitedStub.sign(SignRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa2048")).setScheme(0x0401).setDigest(ByteString.copyFrom(new byte[32])).build()));
+      assertThat(
+              catchThrowable(
+                  () ->
+                      stub.withInterceptors(
+                              MetadataUtils.newCaptureMetadataInterceptor(
+                                  failedHeaders, failedTrailers))
+                          .sign(
+                              SignRequest.newBuilder()
+                                  .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                                  .setScheme(0x0401)
+                                  .setDigest(ByteString.copyFrom(badDigest))
+                                  .build())))
+          .isNotNull();
+      failedRequestId =
+          failedHeaders.get() != null
+                  && failedHeaders.get().containsKey(AuthInterceptor.REQUEST_ID_HEADER)
+              ? failedHeaders.get().get(AuthInterceptor.REQUEST_ID_HEADER)
+              : failedTrailers.get().get(AuthInterceptor.REQUEST_ID_HEADER);
+      var limitedStub =
+          KeyServiceGrpc.newBlockingStub(limited).withDeadlineAfter(30, TimeUnit.SECONDS);
+      assertThat(
+              catchThrowable(
+                  () ->
+                      limitedStub.sign(
+                          SignRequest.newBuilder()
+                              .setKey(KeyRef.newBuilder().setName("rsa2048"))
+                              .setScheme(0x0401)
+                              .setDigest(ByteString.copyFrom(new byte[32]))
+                              .build())))
+          .isNotNull();
     } finally {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       limited.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -109,7 +153,14 @@ class AuditIT {
       assertThat(n.path("time").asText()).isNotBlank();
       assertThat(n.path("request").asText()).matches("[0-9a-f]+-[0-9]+");
       assertThat(n.has("latency_us")).isTrue();
-      summary.add(n.path("client").asText() + " " + n.path("op").asText() + " " + n.path("key").asText() + " " + n.path("outcome").asText());
+      summary.add(
+          n.path("client").asText()
+              + " "
+              + n.path("op").asText()
+              + " "
+              + n.path("key").asText()
+              + " "
+              + n.path("outcome").asText());
     }
     // Lines are in completion order, which for calls on different threads is not call order.
     assertThat(summary)
@@ -133,12 +184,16 @@ class AuditIT {
       }
     }
 
-    assertThat(matching).singleElement().satisfies(n -> assertThat(n.path("op").asText()).isEqualTo("get_key"));
+    assertThat(matching)
+        .singleElement()
+        .satisfies(n -> assertThat(n.path("op").asText()).isEqualTo("get_key"));
   }
 
   @Test
   void auditFile_requestIdOfAFailedCall_isEchoedToTheCallerToo() throws Exception {
-    assertThat(failedRequestId).as("request id in the failed call's headers or trailers").isNotBlank();
+    assertThat(failedRequestId)
+        .as("request id in the failed call's headers or trailers")
+        .isNotBlank();
     List<String> outcomes = new ArrayList<>();
     for (String line : lines) {
       JsonNode n = JSON.readTree(line);
@@ -195,10 +250,20 @@ class AuditIT {
     for (byte[] p : PAYLOADS) {
       byte[] head = java.util.Arrays.copyOf(p, 8);
       assertThat(lower).doesNotContain(HexFormat.of().formatHex(head));
-      assertThat(text).doesNotContain(Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(p, 12)).substring(0, 16));
-      assertThat(text).doesNotContain(Base64.getUrlEncoder().encodeToString(java.util.Arrays.copyOf(p, 12)).substring(0, 16));
+      assertThat(text)
+          .doesNotContain(
+              Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(p, 12)).substring(0, 16));
+      assertThat(text)
+          .doesNotContain(
+              Base64.getUrlEncoder()
+                  .encodeToString(java.util.Arrays.copyOf(p, 12))
+                  .substring(0, 16));
     }
-    assertThat(lower).doesNotContain(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(PAYLOADS.get(0))).substring(0, 16));
+    assertThat(lower)
+        .doesNotContain(
+            HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(PAYLOADS.get(0)))
+                .substring(0, 16));
   }
 
   private static Path write(Path dir, List<String> content) throws Exception {

@@ -14,7 +14,15 @@ class AuditLogTest {
   @TempDir Path dir;
 
   private static AuditLog.Event event(int i, String outcome) {
-    return new AuditLog.Event(Instant.parse("2026-01-01T00:00:00Z").plusSeconds(i), "client-" + i, "req-" + i, "rsa2048", "sign", i % 2 == 0 ? "rsa_pkcs1_sha256" : null, outcome, 100 + i);
+    return new AuditLog.Event(
+        Instant.parse("2026-01-01T00:00:00Z").plusSeconds(i),
+        "client-" + i,
+        "req-" + i,
+        "rsa2048",
+        "sign",
+        i % 2 == 0 ? "rsa_pkcs1_sha256" : null,
+        outcome,
+        100 + i);
   }
 
   private Path writeEvents(Path file, int from, int to) throws Exception {
@@ -79,7 +87,10 @@ class AuditLogTest {
     List<String> lines = Files.readAllLines(f);
 
     assertThat(lines.get(0))
-        .startsWith("{\"time\":\"2026-01-01T00:00:00Z\",\"client\":\"client-0\",\"request\":\"req-0\",\"key\":\"rsa2048\",\"op\":\"sign\",\"scheme\":\"rsa_pkcs1_sha256\",\"outcome\":\"ok\",\"latency_us\":100,\"prev\":\"" + "0".repeat(64) + "\",\"hash\":\"");
+        .startsWith(
+            "{\"time\":\"2026-01-01T00:00:00Z\",\"client\":\"client-0\",\"request\":\"req-0\",\"key\":\"rsa2048\",\"op\":\"sign\",\"scheme\":\"rsa_pkcs1_sha256\",\"outcome\":\"ok\",\"latency_us\":100,\"prev\":\""
+                + "0".repeat(64)
+                + "\",\"hash\":\"");
     assertThat(lines.get(1)).doesNotContain("scheme");
   }
 

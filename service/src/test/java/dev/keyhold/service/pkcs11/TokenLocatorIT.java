@@ -15,19 +15,26 @@ class TokenLocatorIT {
   void slots_testToken_isListedInitializedWithItsLabel() {
     List<TokenLocator.Slot> slots = TokenLocator.slots(TestHsm.shared().hsmConfig());
 
-    assertThat(slots).filteredOn(s -> s.label().equals(TestHsm.TOKEN_LABEL)).singleElement().satisfies(s -> {
-      assertThat(s.initialized()).isTrue();
-      assertThat(s.userPinInitialized()).isTrue();
-    });
+    assertThat(slots)
+        .filteredOn(s -> s.label().equals(TestHsm.TOKEN_LABEL))
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.initialized()).isTrue();
+              assertThat(s.userPinInitialized()).isTrue();
+            });
   }
 
   @Test
   void resolve_byLabelAndBySlotId_agree() {
     HsmConfig byLabel = TestHsm.shared().hsmConfig();
     long slot = TokenLocator.resolve(byLabel);
-    HsmConfig bySlot = new HsmConfig(byLabel.library(), null, slot, byLabel.pin(), 1, 0, null, null);
+    HsmConfig bySlot =
+        new HsmConfig(byLabel.library(), null, slot, byLabel.pin(), 1, 0, null, null);
 
-    assertThat(TokenLocator.resolve(bySlot)).isEqualTo(slot).isEqualTo(TestHsm.shared().token().slot());
+    assertThat(TokenLocator.resolve(bySlot))
+        .isEqualTo(slot)
+        .isEqualTo(TestHsm.shared().token().slot());
   }
 
   @Test
@@ -37,7 +44,9 @@ class TokenLocatorIT {
 
     // The JDK caches one instance per library path, created by whoever initialized it first;
     // without CKF_OS_LOCKING_OK that is a subclass that serializes every PKCS#11 call.
-    PKCS11 p11 = PKCS11.getInstance(hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", null, false);
+    PKCS11 p11 =
+        PKCS11.getInstance(
+            hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", null, false);
 
     assertThat(p11.getClass()).isEqualTo(PKCS11.class);
   }

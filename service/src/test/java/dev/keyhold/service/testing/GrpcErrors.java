@@ -17,13 +17,18 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 public final class GrpcErrors {
   private GrpcErrors() {}
 
-  /** Runs the call, which must fail, and returns its status exception (unwrapped from a future's ExecutionException). */
+  /**
+   * Runs the call, which must fail, and returns its status exception (unwrapped from a future's
+   * ExecutionException).
+   */
   public static StatusRuntimeException failure(ThrowingCallable call) {
     Throwable t = catchThrowable(call);
     if (t instanceof ExecutionException) {
       t = t.getCause();
     }
-    assertThat(t).as("the call should have failed with a gRPC status").isInstanceOf(StatusRuntimeException.class);
+    assertThat(t)
+        .as("the call should have failed with a gRPC status")
+        .isInstanceOf(StatusRuntimeException.class);
     return (StatusRuntimeException) t;
   }
 
@@ -45,8 +50,12 @@ public final class GrpcErrors {
     return null;
   }
 
-  /** Asserts the call fails with this code and ErrorInfo reason (domain keyhold.dev); returns the failure. */
-  public static StatusRuntimeException assertFails(ThrowingCallable call, Status.Code code, ErrorReason reason) {
+  /**
+   * Asserts the call fails with this code and ErrorInfo reason (domain keyhold.dev); returns the
+   * failure.
+   */
+  public static StatusRuntimeException assertFails(
+      ThrowingCallable call, Status.Code code, ErrorReason reason) {
     StatusRuntimeException e = failure(call);
     assertThat(e.getStatus().getCode()).as("status code of %s", e.getStatus()).isEqualTo(code);
     assertThat(e.getStatus().getDescription()).as("description").isNotBlank();

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
- * A test decorator around a real HSM key: waits {@link #delay} before each HSM call and
- * counts how many calls entered the HSM. Lets tests make the HSM slow on purpose.
+ * A test decorator around a real HSM key: waits {@link #delay} before each HSM call and counts how
+ * many calls entered the HSM. Lets tests make the HSM slow on purpose.
  */
 public final class SlowKey implements HsmKey {
   private final HsmKey inner;
@@ -23,6 +23,7 @@ public final class SlowKey implements HsmKey {
     public volatile Duration delay = Duration.ZERO;
     public volatile RuntimeException failure;
     public final AtomicInteger entered = new AtomicInteger();
+
     /** When set, every HSM call waits here (after counting itself) until the latch opens. */
     public volatile CountDownLatch gate;
 

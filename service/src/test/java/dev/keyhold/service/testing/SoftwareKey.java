@@ -13,9 +13,9 @@ import java.util.List;
 import javax.crypto.Cipher;
 
 /**
- * An {@link HsmKey} whose private key lives in the JVM, for unit tests of pure logic
- * (Signer, PremasterDecryptor) that need no HSM. Never used by integration tests, which
- * run against the real SoftHSM token.
+ * An {@link HsmKey} whose private key lives in the JVM, for unit tests of pure logic (Signer,
+ * PremasterDecryptor) that need no HSM. Never used by integration tests, which run against the real
+ * SoftHSM token.
  */
 public final class SoftwareKey implements HsmKey {
   private final KeyDescription description;
@@ -40,7 +40,9 @@ public final class SoftwareKey implements HsmKey {
 
   private static SoftwareKey of(String name, KeyPair pair) throws GeneralSecurityException {
     LocalPki ca = LocalPki.create("Software key CA");
-    return new SoftwareKey(KeyDescription.of(name, List.of(ca.issueFor(name, pair.getPublic(), List.of(), false))), pair);
+    return new SoftwareKey(
+        KeyDescription.of(name, List.of(ca.issueFor(name, pair.getPublic(), List.of(), false))),
+        pair);
   }
 
   public KeyPair keyPair() {

@@ -17,15 +17,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real SoftHSMv2 token for tests, one per JVM: created fresh in a folder of its own
- * beside the file named by {@code SOFTHSM2_CONF} (set by the build for every test JVM), initialized with
- * {@code pkcs11-tool} (PINs passed through the environment, never as arguments), and
- * filled with the standard keys plus {@code ec-p521} and a small {@code rsa1024} key for
- * negative tests. Also creates the demo PKI with clients {@code test-client},
- * {@code limited-client} and {@code other-client}.
+ * A real SoftHSMv2 token for tests, one per JVM: created fresh in a folder of its own beside the
+ * file named by {@code SOFTHSM2_CONF} (set by the build for every test JVM), initialized with
+ * {@code pkcs11-tool} (PINs passed through the environment, never as arguments), and filled with
+ * the standard keys plus {@code ec-p521} and a small {@code rsa1024} key for negative tests. Also
+ * creates the demo PKI with clients {@code test-client}, {@code limited-client} and {@code
+ * other-client}.
  */
 public final class TestHsm {
-  public static final String LIBRARY = System.getenv().getOrDefault("KEYHOLD_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so");
+  public static final String LIBRARY =
+      System.getenv().getOrDefault("KEYHOLD_PKCS11_LIBRARY", "/usr/lib/softhsm/libsofthsm2.so");
   public static final String TOKEN_LABEL = "keyhold-test";
   public static final List<KeySpec> KEYS;
 
@@ -44,7 +45,8 @@ public final class TestHsm {
   private final PkiDirectory pki;
   private final Path softhsmConf;
 
-  private TestHsm(Path root, HsmConfig hsmConfig, Pkcs11Token token, PkiDirectory pki, Path softhsmConf) {
+  private TestHsm(
+      Path root, HsmConfig hsmConfig, Pkcs11Token token, PkiDirectory pki, Path softhsmConf) {
     this.root = root;
     this.softhsmConf = softhsmConf;
     this.hsmConfig = hsmConfig;
@@ -58,7 +60,8 @@ public final class TestHsm {
       try {
         shared = create();
       } catch (Exception e) {
-        throw new IllegalStateException("cannot set up the SoftHSM test token: " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "cannot set up the SoftHSM test token: " + e.getMessage(), e);
       }
     }
     return shared;
@@ -67,7 +70,8 @@ public final class TestHsm {
   private static TestHsm create() throws Exception {
     String conf = System.getenv("SOFTHSM2_CONF");
     if (conf == null) {
-      throw new IllegalStateException("SOFTHSM2_CONF is not set; run the tests through Maven (the build sets it per module)");
+      throw new IllegalStateException(
+          "SOFTHSM2_CONF is not set; run the tests through Maven (the build sets it per module)");
     }
     Path confFile = Path.of(conf).toAbsolutePath();
     // Everything lives in a folder of this JVM's own: two builds of the same module running
@@ -81,7 +85,10 @@ public final class TestHsm {
     Path tokens = root.resolve("tokens");
     Files.createDirectories(tokens);
     Path privateConf = root.resolve("softhsm2.conf");
-    String confText = "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
+    String confText =
+        "directories.tokendir = "
+            + tokens
+            + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n";
     Files.writeString(privateConf, confText);
 
     byte[] r = new byte[8];
@@ -92,15 +99,52 @@ public final class TestHsm {
     Path pinFile = root.resolve("user.pin");
     Files.writeString(pinFile, userPin + "\n");
 
-    Map<String, String> env = Map.of("SOFTHSM2_CONF", privateConf.toString(), "KH_SO_PIN", soPin, "KH_USER_PIN", userPin);
-    run(env, "pkcs11-tool", "--module", LIBRARY, "--init-token", "--label", TOKEN_LABEL, "--so-pin", "env:KH_SO_PIN");
-    run(env, "pkcs11-tool", "--module", LIBRARY, "--token-label", TOKEN_LABEL, "--login", "--login-type", "so", "--so-pin", "env:KH_SO_PIN", "--init-pin", "--pin", "env:KH_USER_PIN");
+    Map<String, String> env =
+        Map.of("SOFTHSM2_CONF", privateConf.toString(), "KH_SO_PIN", soPin, "KH_USER_PIN", userPin);
+    run(
+        env,
+        "pkcs11-tool",
+        "--module",
+        LIBRARY,
+        "--init-token",
+        "--label",
+        TOKEN_LABEL,
+        "--so-pin",
+        "env:KH_SO_PIN");
+    run(
+        env,
+        "pkcs11-tool",
+        "--module",
+        LIBRARY,
+        "--token-label",
+        TOKEN_LABEL,
+        "--login",
+        "--login-type",
+        "so",
+        "--so-pin",
+        "env:KH_SO_PIN",
+        "--init-pin",
+        "--pin",
+        "env:KH_USER_PIN");
 
     // This JVM's SoftHSM reads SOFTHSM2_CONF once, when the library loads (just below).
     Path tmp = Files.createTempFile(shared, "softhsm2", ".conf");
     Files.writeString(tmp, confText);
-    Files.move(tmp, confFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    HsmConfig hsm = new HsmConfig(Path.of(LIBRARY), TOKEN_LABEL, null, PinSource.ofFile(pinFile), 4, 0, HsmConfig.DecryptMode.RAW, "softhsm2");
+    Files.move(
+        tmp,
+        confFile,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    HsmConfig hsm =
+        new HsmConfig(
+            Path.of(LIBRARY),
+            TOKEN_LABEL,
+            null,
+            PinSource.ofFile(pinFile),
+            4,
+            0,
+            HsmConfig.DecryptMode.RAW,
+            "softhsm2");
     Pkcs11Token token = Pkcs11Token.open(hsm);
     new KeyProvisioner(token).ensure(KEYS);
     PkiDirectory pki = new PkiDirectory(root.resolve("pki"));
@@ -126,7 +170,8 @@ public final class TestHsm {
     }
   }
 
-  private static void run(Map<String, String> env, String... cmd) throws IOException, InterruptedException {
+  private static void run(Map<String, String> env, String... cmd)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().putAll(env);
     Process p = pb.start();
@@ -148,8 +193,8 @@ public final class TestHsm {
   }
 
   /**
-   * A SoftHSM configuration naming this JVM's token store: set it as {@code SOFTHSM2_CONF}
-   * for child processes (CLI runs, pkcs11-tool) that must see this JVM's token.
+   * A SoftHSM configuration naming this JVM's token store: set it as {@code SOFTHSM2_CONF} for
+   * child processes (CLI runs, pkcs11-tool) that must see this JVM's token.
    */
   public Path softhsmConf() {
     return softhsmConf;

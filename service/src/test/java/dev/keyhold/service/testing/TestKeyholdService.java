@@ -1,9 +1,9 @@
 package dev.keyhold.service.testing;
 
+import dev.keyhold.config.HsmConfig;
 import dev.keyhold.config.PolicyRule;
 import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.config.TlsConfig;
-import dev.keyhold.config.HsmConfig;
 import dev.keyhold.service.KeyholdServer;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.ops.OperationMetrics;
@@ -20,10 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
- * A real Keyhold service for integration tests: the JVM's SoftHSM token ({@link TestHsm}),
- * mTLS on an ephemeral loopback port, and this policy: {@code test-client} may do
- * everything with every key; {@code limited-client} may only sign with {@code ec-*} keys;
- * {@code other-client} may do nothing.
+ * A real Keyhold service for integration tests: the JVM's SoftHSM token ({@link TestHsm}), mTLS on
+ * an ephemeral loopback port, and this policy: {@code test-client} may do everything with every
+ * key; {@code limited-client} may only sign with {@code ec-*} keys; {@code other-client} may do
+ * nothing.
  *
  * <pre>{@code
  * try (TestKeyholdService svc = TestKeyholdService.start()) {
@@ -82,7 +82,9 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
-    /** Wraps every key, e.g. {@link SlowKey.Control#decorator()} to make the HSM slow on purpose. */
+    /**
+     * Wraps every key, e.g. {@link SlowKey.Control#decorator()} to make the HSM slow on purpose.
+     */
     public Builder decorator(UnaryOperator<HsmKey> decorator) {
       this.decorator = decorator;
       return this;
@@ -104,7 +106,16 @@ public final class TestKeyholdService implements AutoCloseable {
       PkiDirectory pki = hsm.pki();
       Path audit = hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
       HsmConfig base = hsm.hsmConfig();
-      HsmConfig h = new HsmConfig(base.library(), base.tokenLabel(), base.slot(), base.pin(), sessions, queue, decryptMode, base.profile());
+      HsmConfig h =
+          new HsmConfig(
+              base.library(),
+              base.tokenLabel(),
+              base.slot(),
+              base.pin(),
+              sessions,
+              queue,
+              decryptMode,
+              base.profile());
       ServiceConfig cfg =
           new ServiceConfig(
               "127.0.0.1:" + port,
@@ -174,7 +185,10 @@ public final class TestKeyholdService implements AutoCloseable {
       if (client != null) {
         ssl.keyManager(clientCert(client).toFile(), clientKey(client).toFile());
       }
-      return NettyChannelBuilder.forAddress("127.0.0.1", port()).overrideAuthority("localhost").sslContext(ssl.build()).build();
+      return NettyChannelBuilder.forAddress("127.0.0.1", port())
+          .overrideAuthority("localhost")
+          .sslContext(ssl.build())
+          .build();
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }

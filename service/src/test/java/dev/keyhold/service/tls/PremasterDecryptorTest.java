@@ -19,9 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link PremasterDecryptor#depad} over generated PKCS#1 v1.5 blocks, and the whole
- * decryptor over a software RSA key: valid blocks yield the secret, every malformed one
- * the substitute.
+ * {@link PremasterDecryptor#depad} over generated PKCS#1 v1.5 blocks, and the whole decryptor over
+ * a software RSA key: valid blocks yield the secret, every malformed one the substitute.
  */
 class PremasterDecryptorTest {
   private static final int TLS12 = 0x0303;
@@ -71,7 +70,9 @@ class PremasterDecryptorTest {
     assertThat(em).as("input left unchanged").isEqualTo(before);
   }
 
-  /** Every (position, value) that corrupts the 00 02 header: 255 values for each of the two bytes. */
+  /**
+   * Every (position, value) that corrupts the 00 02 header: 255 values for each of the two bytes.
+   */
   static List<int[]> headerCorruptions() {
     List<int[]> out = new ArrayList<>();
     for (int pos = 0; pos <= 1; pos++) {
@@ -94,7 +95,9 @@ class PremasterDecryptorTest {
       byte[] em = block(256, pm);
       em[c[0]] = (byte) c[1];
 
-      assertThat(PremasterDecryptor.depad(em, TLS12, sub)).as("byte %d = 0x%02x", c[0], c[1]).isEqualTo(sub);
+      assertThat(PremasterDecryptor.depad(em, TLS12, sub))
+          .as("byte %d = 0x%02x", c[0], c[1])
+          .isEqualTo(sub);
     }
   }
 
@@ -125,7 +128,8 @@ class PremasterDecryptorTest {
   void depad_exactlyEightPaddingBytes_isAccepted() {
     byte[] pm = premaster(TLS12);
 
-    assertThat(PremasterDecryptor.depad(block(2 + 8 + 1 + 48, pm), TLS12, substitute())).isEqualTo(pm);
+    assertThat(PremasterDecryptor.depad(block(2 + 8 + 1 + 48, pm), TLS12, substitute()))
+        .isEqualTo(pm);
   }
 
   @Test
@@ -197,7 +201,8 @@ class PremasterDecryptorTest {
 
   @ParameterizedTest
   @EnumSource(DecryptMode.class)
-  void decrypt_validCiphertext_returnsThePremaster(DecryptMode mode) throws GeneralSecurityException {
+  void decrypt_validCiphertext_returnsThePremaster(DecryptMode mode)
+      throws GeneralSecurityException {
     PremasterDecryptor d = PremasterDecryptor.create(key, mode);
     byte[] pm = premaster(TLS12);
 
@@ -206,7 +211,8 @@ class PremasterDecryptorTest {
 
   @ParameterizedTest
   @EnumSource(DecryptMode.class)
-  void decrypt_badCiphertexts_returnTheDeterministicSubstitute(DecryptMode mode) throws GeneralSecurityException {
+  void decrypt_badCiphertexts_returnTheDeterministicSubstitute(DecryptMode mode)
+      throws GeneralSecurityException {
     PremasterDecryptor d = PremasterDecryptor.create(key, mode);
     byte[] pm = premaster(TLS12);
     byte[] corrupted = encrypt(key, pm);
@@ -224,7 +230,8 @@ class PremasterDecryptorTest {
 
   @ParameterizedTest
   @EnumSource(DecryptMode.class)
-  void decrypt_ciphertextNotBelowTheModulus_returnsTheSubstitute(DecryptMode mode) throws GeneralSecurityException {
+  void decrypt_ciphertextNotBelowTheModulus_returnsTheSubstitute(DecryptMode mode)
+      throws GeneralSecurityException {
     PremasterDecryptor d = PremasterDecryptor.create(key, mode);
     byte[] ct = new byte[256];
     Arrays.fill(ct, (byte) 0xff);
@@ -236,7 +243,8 @@ class PremasterDecryptorTest {
   void decrypt_rawAndPkcs1Modes_agreeOnSubstitutes() throws GeneralSecurityException {
     byte[] ct = encrypt(key, Arrays.copyOf(premaster(TLS12), 47));
 
-    assertThat(PremasterDecryptor.create(key, DecryptMode.RAW).decrypt(ct, TLS12)).isEqualTo(PremasterDecryptor.create(key, DecryptMode.PKCS1).decrypt(ct, TLS12));
+    assertThat(PremasterDecryptor.create(key, DecryptMode.RAW).decrypt(ct, TLS12))
+        .isEqualTo(PremasterDecryptor.create(key, DecryptMode.PKCS1).decrypt(ct, TLS12));
   }
 
   @Test
@@ -249,8 +257,12 @@ class PremasterDecryptorTest {
     byte[] ct2 = ct.clone();
     ct2[255] ^= 1;
 
-    assertThat(again.substitute(ct, TLS12)).as("same KDK after a restart").isEqualTo(d.substitute(ct, TLS12));
-    assertThat(List.of(d.substitute(ct2, TLS12), d.substitute(ct, 0x0302), other.substitute(ct, TLS12)))
+    assertThat(again.substitute(ct, TLS12))
+        .as("same KDK after a restart")
+        .isEqualTo(d.substitute(ct, TLS12));
+    assertThat(
+            List.of(
+                d.substitute(ct2, TLS12), d.substitute(ct, 0x0302), other.substitute(ct, TLS12)))
         .allSatisfy(s -> assertThat(s).hasSize(48).isNotEqualTo(d.substitute(ct, TLS12)));
   }
 
@@ -258,6 +270,8 @@ class PremasterDecryptorTest {
   void create_ecKey_isRefused() throws GeneralSecurityException {
     SoftwareKey ec = SoftwareKey.ec("soft-ec", "secp256r1");
 
-    assertThatThrownBy(() -> PremasterDecryptor.create(ec, DecryptMode.RAW)).isInstanceOf(InvalidKeyException.class).hasMessageContaining("not an RSA key");
+    assertThatThrownBy(() -> PremasterDecryptor.create(ec, DecryptMode.RAW))
+        .isInstanceOf(InvalidKeyException.class)
+        .hasMessageContaining("not an RSA key");
   }
 }
