@@ -1,5 +1,6 @@
 package dev.keyhold.client.jca;
 
+import dev.keyhold.client.keys.RemoteKey;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.proto.SignatureScheme;
@@ -8,13 +9,10 @@ import dev.keyhold.proto.v1.KeyType;
 import java.io.NotSerializableException;
 import java.io.ObjectStreamException;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
-import java.security.spec.X509EncodedKeySpec;
-import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -69,38 +67,17 @@ public abstract sealed class KeyholdPrivateKey implements PrivateKey
   /** A handle built from a {@link KeyInfo} that the caller already has. */
   public static KeyholdPrivateKey of(KeyholdClient client, KeyInfo info)
       throws GeneralSecurityException {
-    Set<SignatureScheme> schemes = new LinkedHashSet<>();
-    for (int code : info.getSchemesList()) {
-      SignatureScheme.fromCodePoint(code).ifPresent(schemes::add);
+    return of(client, RemoteKey.parse(info));
+  }
+
+  /** A handle for a key already parsed from its {@code KeyInfo}. */
+  public static KeyholdPrivateKey of(KeyholdClient client, RemoteKey key) {
+    if (key.publicKey() instanceof RSAPublicKey rsa) {
+      return new KeyholdRsaPrivateKey(client, key.name(), rsa, key.schemes());
     }
-    X509EncodedKeySpec spki = new X509EncodedKeySpec(info.getSpkiDer().toByteArray());
-    if (info.getKeyType() == KeyType.KEY_TYPE_RSA) {
-      PublicKey pub = KeyFactory.getInstance("RSA").generatePublic(spki);
-      if (!(pub instanceof RSAPublicKey rsa)) {
-        throw new GeneralSecurityException("key " + info.getName() + ": not an RSA public key");
-      }
-      return new KeyholdRsaPrivateKey(client, info.getName(), rsa, schemes);
-    }
-    if (info.getKeyType() == KeyType.KEY_TYPE_EC) {
-      PublicKey pub = KeyFactory.getInstance("EC").generatePublic(spki);
-      if (!(pub instanceof ECPublicKey ec)) {
-        throw new GeneralSecurityException("key " + info.getName() + ": not an EC public key");
-      }
-      int bits = ec.getParams().getCurve().getField().getFieldSize();
-      // The curve name is what binds ECDSA schemes; derive it if an older service left it out.
-      String curve =
-          info.getCurve().isEmpty()
-              ? switch (bits) {
-                case 256 -> "secp256r1";
-                case 384 -> "secp384r1";
-                case 521 -> "secp521r1";
-                default -> "";
-              }
-              : info.getCurve();
-      return new KeyholdEcPrivateKey(client, info.getName(), ec, bits, curve, schemes);
-    }
-    throw new GeneralSecurityException(
-        "key " + info.getName() + " has an unsupported type " + info.getKeyType());
+    ECPublicKey ec = (ECPublicKey) key.publicKey(); // RemoteKey parses only RSA and EC keys
+    return new KeyholdEcPrivateKey(
+        client, key.name(), ec, key.keyBits(), key.curve(), key.schemes());
   }
 
   /** The client through which operations on this key go. */

@@ -18,7 +18,7 @@ import java.util.function.Supplier;
  *       RSASSA-PSS} (with a {@code PSSParameterSpec}), {@code SHA256withECDSA}, {@code
  *       SHA384withECDSA}, {@code SHA512withECDSA};
  *   <li>Cipher {@code RSA/ECB/PKCS1Padding}, decrypt/unwrap of TLS pre-master secrets only;
- *   <li>KeyStore {@code Keyhold}, see {@code dev.keyhold.client.jsse.KeyholdKeyStoreSpi}.
+ *   <li>KeyStore {@code Keyhold}, see {@link KeyholdKeyStoreSpi}.
  * </ul>
  *
  * <p>Install it once with {@link #install()}. Because every service declares its key class, the
@@ -88,10 +88,10 @@ public final class KeyholdProvider extends Provider {
             this,
             "KeyStore",
             "Keyhold",
-            dev.keyhold.client.jsse.KeyholdKeyStoreSpi.class.getName(),
+            KeyholdKeyStoreSpi.class.getName(),
             List.of(),
             null,
-            dev.keyhold.client.jsse.KeyholdKeyStoreSpi::new));
+            KeyholdKeyStoreSpi::new));
   }
 
   /**

@@ -1,34 +1,25 @@
 package dev.keyhold.client.jsse;
 
+import dev.keyhold.client.jca.KeyholdKeyEntries;
+import dev.keyhold.client.jca.KeyholdKeyEntries.Entry;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jca.KeyholdProvider;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.proto.SignatureScheme;
-import dev.keyhold.proto.v1.KeyInfo;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyManagementException;
 import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
 import java.security.PrivateKey;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.KeyManager;
@@ -64,13 +55,12 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * (once per JVM), without which the handles could not be used.
  */
 public final class KeyholdKeyManager extends X509ExtendedKeyManager {
+  private final KeyholdKeyEntries keys;
   private final Map<String, Entry> entries;
 
-  /** One alias: the remote key and the chain presented for it. */
-  private record Entry(KeyholdPrivateKey key, X509Certificate[] chain) {}
-
-  private KeyholdKeyManager(Map<String, Entry> entries) {
-    this.entries = Collections.unmodifiableMap(entries);
+  private KeyholdKeyManager(KeyholdKeyEntries keys) {
+    this.keys = keys;
+    this.entries = keys.byAlias();
   }
 
   /**
@@ -96,7 +86,7 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
 
   /** The aliases (key names), in preference order. */
   public List<String> aliases() {
-    return List.copyOf(entries.keySet());
+    return keys.aliases();
   }
 
   /**
@@ -266,23 +256,20 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
     return false;
   }
 
-  /** Builds a {@link KeyholdKeyManager}; keys are tried in the order they are added. */
+  /**
+   * Builds a {@link KeyholdKeyManager}; keys are tried in the order they are added. The entries are
+   * {@link KeyholdKeyEntries}, shared with the {@code "Keyhold"} key store.
+   */
   public static final class Builder {
-    private final KeyholdClient client;
-    private final Map<String, Path> keys = new LinkedHashMap<>();
-    private final Map<String, Entry> ready = new LinkedHashMap<>();
-    private final List<String> order = new ArrayList<>();
+    private final KeyholdKeyEntries.Builder entries;
 
     private Builder(KeyholdClient client) {
-      this.client = Objects.requireNonNull(client, "client");
+      this.entries = KeyholdKeyEntries.builder(client);
     }
 
     /** A key whose chain comes from the service ({@code KeyInfo.certificate_chain}). */
     public Builder key(String keyName) {
-      keys.put(Objects.requireNonNull(keyName, "keyName"), null);
-      ready.remove(keyName);
-      order.remove(keyName);
-      order.add(keyName);
+      entries.key(keyName);
       return this;
     }
 
@@ -291,11 +278,7 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
      * replaced the HSM's self-signed placeholder.
      */
     public Builder key(String keyName, Path chainPem) {
-      keys.put(
-          Objects.requireNonNull(keyName, "keyName"), Objects.requireNonNull(chainPem, "chainPem"));
-      ready.remove(keyName);
-      order.remove(keyName);
-      order.add(keyName);
+      entries.key(keyName, chainPem);
       return this;
     }
 
@@ -304,14 +287,7 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
      * served under the handle's key name.
      */
     public Builder key(KeyholdPrivateKey handle, X509Certificate... chain) {
-      if (chain.length == 0) {
-        throw new IllegalArgumentException(
-            "a certificate chain is required for " + handle.keyName());
-      }
-      ready.put(handle.keyName(), new Entry(handle, chain.clone()));
-      keys.remove(handle.keyName());
-      order.remove(handle.keyName());
-      order.add(handle.keyName());
+      entries.key(handle, chain);
       return this;
     }
 
@@ -320,68 +296,12 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
      * key, installs {@link KeyholdProvider} and returns the key manager.
      */
     public KeyholdKeyManager build() throws GeneralSecurityException {
-      if (keys.isEmpty() && ready.isEmpty()) {
-        throw new IllegalArgumentException("no key names given");
-      }
-      KeyholdProvider.install();
-      Map<String, Entry> entries = new LinkedHashMap<>();
-      for (String name : order) {
-        Entry given = ready.get(name);
-        if (given != null) {
-          checkMatches(name, given.key(), given.chain());
-          entries.put(name, given);
-          continue;
-        }
-        Path chainPem = keys.get(name);
-        KeyInfo info = client.getKey(name);
-        KeyholdPrivateKey handle = KeyholdPrivateKey.of(client, info);
-        X509Certificate[] chain = chainPem == null ? chainFromService(info) : readChain(chainPem);
-        if (chain.length == 0) {
-          throw new GeneralSecurityException(
-              "key "
-                  + name
-                  + " has no certificate chain"
-                  + (chainPem == null ? " in the service" : " in " + chainPem));
-        }
-        checkMatches(name, handle, chain);
-        entries.put(name, new Entry(handle, chain));
-      }
-      return new KeyholdKeyManager(entries);
-    }
-
-    private static void checkMatches(String name, KeyholdPrivateKey handle, X509Certificate[] chain)
-        throws GeneralSecurityException {
-      if (!chain[0].getPublicKey().equals(handle.publicKey())) {
-        throw new GeneralSecurityException(
-            "the certificate "
-                + chain[0].getSubjectX500Principal()
-                + " does not match the public key of "
-                + name);
-      }
-    }
-
-    private static X509Certificate[] chainFromService(KeyInfo info) throws CertificateException {
-      CertificateFactory cf = CertificateFactory.getInstance("X.509");
-      List<X509Certificate> out = new ArrayList<>();
-      for (com.google.protobuf.ByteString der : info.getCertificateChainList()) {
-        out.add(
-            (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(der.toByteArray())));
-      }
-      return out.toArray(X509Certificate[]::new);
+      return new KeyholdKeyManager(entries.build());
     }
   }
 
-  /** Reads a PEM (or DER) file of certificates, leaf first. */
-  static X509Certificate[] readChain(Path pem) throws GeneralSecurityException {
-    try (InputStream in = Files.newInputStream(pem)) {
-      List<X509Certificate> out = new ArrayList<>();
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        out.add((X509Certificate) c);
-      }
-      return out.toArray(X509Certificate[]::new);
-    } catch (IOException e) {
-      throw new GeneralSecurityException(
-          "cannot read certificates from " + pem + ": " + e.getMessage(), e);
-    }
+  /** A key manager over entries already built (the key store's). */
+  public static KeyholdKeyManager over(KeyholdKeyEntries entries) {
+    return new KeyholdKeyManager(entries);
   }
 }

@@ -1,14 +1,13 @@
 package dev.keyhold.client.netty;
 
+import dev.keyhold.client.keys.RemoteKey;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
-import java.io.ByteArrayInputStream;
+import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -45,42 +44,48 @@ public final class OffloadedKey {
   /** Fetches a key's description and certificate chain from the service (a blocking call). */
   public static OffloadedKey fetch(KeyholdClient client, String keyName)
       throws KeyholdException, CertificateException {
-    KeyInfo info = client.getKey(keyName);
-    CertificateFactory cf = CertificateFactory.getInstance("X.509");
-    X509Certificate[] chain = new X509Certificate[info.getCertificateChainCount()];
-    for (int i = 0; i < chain.length; i++) {
-      chain[i] =
-          (X509Certificate)
-              cf.generateCertificate(
-                  new ByteArrayInputStream(info.getCertificateChain(i).toByteArray()));
-    }
-    return of(info, chain);
+    RemoteKey key = parse(client.getKey(keyName));
+    return of(key, key.serviceChain());
   }
 
   /**
    * A key described by the service, presented with {@code chain} (leaf first): the service's own
    * chain, or one the caller loaded from a PEM file.
    *
-   * @throws CertificateException if the chain is empty or its leaf does not carry the key's public
-   *     key
+   * @throws CertificateException if the key's public key cannot be parsed, the chain is empty or
+   *     its leaf does not carry the key's public key
    */
   public static OffloadedKey of(KeyInfo info, X509Certificate... chain)
       throws CertificateException {
+    return of(parse(info), chain);
+  }
+
+  private static OffloadedKey of(RemoteKey key, X509Certificate... chain)
+      throws CertificateException {
     if (chain.length == 0) {
-      throw new CertificateException(
-          "key '" + info.getName() + "' has no certificate chain; pass one");
+      throw new CertificateException("key '" + key.name() + "' has no certificate chain; pass one");
     }
-    byte[] spki = info.getSpkiDer().toByteArray();
-    if (!Arrays.equals(chain[0].getPublicKey().getEncoded(), spki)) {
+    if (!key.certifiedBy(chain[0])) {
       throw new CertificateException(
           "the leaf certificate "
               + chain[0].getSubjectX500Principal()
               + " does not carry the public key of '"
-              + info.getName()
+              + key.name()
               + "'");
     }
     return new OffloadedKey(
-        info.getName(), info.getKeyType(), info.getKeyBits(), info.getCurve(), spki, chain.clone());
+        key.name(), key.keyType(), key.keyBits(), key.curve(), key.spkiDer(), chain.clone());
+  }
+
+  /** The shared reading of {@code KeyInfo}, with this API's checked exception. */
+  private static RemoteKey parse(KeyInfo info) throws CertificateException {
+    try {
+      return RemoteKey.parse(info);
+    } catch (CertificateException e) {
+      throw e;
+    } catch (GeneralSecurityException e) {
+      throw new CertificateException(e.getMessage(), e);
+    }
   }
 
   /** Like {@link #of(KeyInfo, X509Certificate...)} with a list. */

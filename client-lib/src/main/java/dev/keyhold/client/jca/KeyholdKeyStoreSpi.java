@@ -1,7 +1,8 @@
-package dev.keyhold.client.jsse;
+package dev.keyhold.client.jca;
 
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.proto.Durations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -18,6 +19,7 @@ import java.util.Collections;
 import java.util.Date;
 import java.util.Enumeration;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
  * KeyStore type {@code "Keyhold"} (provider {@code "Keyhold"}): a read-only key store whose entries
@@ -44,7 +46,7 @@ import java.util.Properties;
  * store opens one gRPC channel, kept for the life of the JVM (a reload replaces it).
  */
 public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
-  private KeyholdKeyManager keys;
+  private KeyholdKeyEntries keys;
   private KeyholdClient client;
   private final Date loaded = new Date();
 
@@ -78,7 +80,7 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
       throw new IOException("Keyhold key store: " + e.getMessage(), e);
     }
     try {
-      KeyholdKeyManager.Builder b = KeyholdKeyManager.builder(c);
+      KeyholdKeyEntries.Builder b = KeyholdKeyEntries.builder(c);
       for (String name : required(p, "keys").split(",")) {
         String n = name.trim();
         if (n.isEmpty()) {
@@ -98,7 +100,7 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
     }
   }
 
-  private void replace(KeyholdClient newClient, KeyholdKeyManager newKeys) {
+  private void replace(KeyholdClient newClient, KeyholdKeyEntries newKeys) {
     KeyholdClient old = client;
     client = newClient;
     keys = newKeys;
@@ -115,38 +117,32 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
     return v.trim();
   }
 
+  /**
+   * The shared grammar ({@link Durations}); a bare number counts milliseconds, as it always did.
+   */
   static Duration parseDuration(String s) throws IOException {
     try {
-      if (s.startsWith("P") || s.startsWith("p")) {
-        return Duration.parse(s);
-      }
-      if (s.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2).trim()));
-      }
-      if (s.endsWith("s")) {
-        return Duration.ofMillis(
-            Math.round(Double.parseDouble(s.substring(0, s.length() - 1).trim()) * 1000));
-      }
-      return Duration.ofMillis(Long.parseLong(s));
-    } catch (RuntimeException e) {
+      return Durations.parse(s, TimeUnit.MILLISECONDS);
+    } catch (IllegalArgumentException e) {
       throw new IOException(
           "Keyhold key store: bad deadline '" + s + "' (e.g. 2s, 500ms, PT2S)", e);
     }
   }
 
-  /** The key manager over this store's entries (null before load). */
-  KeyholdKeyManager keyManager() {
-    return keys;
-  }
-
   @Override
   public Key engineGetKey(String alias, char[] password) {
-    return keys == null ? null : keys.getPrivateKey(alias);
+    KeyholdKeyEntries.Entry e = entry(alias);
+    return e == null ? null : e.key();
   }
 
   @Override
   public Certificate[] engineGetCertificateChain(String alias) {
-    return keys == null ? null : keys.getCertificateChain(alias);
+    KeyholdKeyEntries.Entry e = entry(alias);
+    return e == null ? null : e.chain().clone();
+  }
+
+  private KeyholdKeyEntries.Entry entry(String alias) {
+    return keys == null || alias == null ? null : keys.byAlias().get(alias);
   }
 
   @Override
@@ -217,7 +213,7 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
       return null;
     }
     for (String a : keys.aliases()) {
-      if (keys.getCertificateChain(a)[0].equals(cert)) {
+      if (keys.byAlias().get(a).chain()[0].equals(cert)) {
         return a;
       }
     }
