@@ -7,6 +7,7 @@ import dev.keyhold.bench.report.TextReport;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.config.ConfigLoader;
 import dev.keyhold.config.ServiceConfig;
+import dev.keyhold.proto.Durations;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -22,25 +23,15 @@ import picocli.CommandLine.Option;
 final class CliSupport {
   private CliSupport() {}
 
-  /** Parses "500ms", "3s", "2m" or a plain number of seconds. */
+  /**
+   * Parses "500ms", "3s", "2m" or a plain number of seconds: the shared grammar, {@link Durations}.
+   */
   static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String v) {
-      String s = v.trim().toLowerCase(Locale.ROOT);
       try {
-        if (s.endsWith("ms")) {
-          return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-        }
-        if (s.endsWith("s")) {
-          return Duration.ofMillis(
-              Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
-        }
-        if (s.endsWith("m")) {
-          return Duration.ofSeconds(
-              Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60));
-        }
-        return Duration.ofMillis(Math.round(Double.parseDouble(s) * 1000));
-      } catch (NumberFormatException e) {
+        return Durations.parse(v, TimeUnit.SECONDS);
+      } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(
             "'" + v + "' is not a duration like 500ms, 10s or 2m");
       }

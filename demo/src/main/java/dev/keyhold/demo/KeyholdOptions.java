@@ -1,12 +1,12 @@
 package dev.keyhold.demo;
 
 import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.proto.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -109,23 +109,15 @@ public final class KeyholdOptions {
     return clientCa;
   }
 
-  /** "2s", "500ms", "1m" or an ISO-8601 duration ("PT2S"). */
+  /**
+   * "2s", "500ms", "1m" or an ISO-8601 duration ("PT2S"): the shared grammar, {@link Durations}.
+   */
   public static Duration parseDuration(String s) {
-    String t = s.trim().toLowerCase(Locale.ROOT);
-    if (t.startsWith("p")) {
-      return Duration.parse(s.trim().toUpperCase(Locale.ROOT));
+    try {
+      return Durations.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--deadline must look like 2s, 500ms, 1m or PT2S, not '" + s + "'", e);
     }
-    if (t.endsWith("ms")) {
-      return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-    }
-    if (t.endsWith("s")) {
-      return Duration.ofMillis(
-          Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-    }
-    if (t.endsWith("m")) {
-      return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-    }
-    throw new IllegalArgumentException(
-        "--deadline must look like 2s, 500ms, 1m or PT2S, not '" + s + "'");
   }
 }

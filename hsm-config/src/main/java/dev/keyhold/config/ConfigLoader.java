@@ -10,13 +10,12 @@ import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.keyhold.proto.Durations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads a {@link ServiceConfig} from YAML. Unknown fields are errors (a typo must not silently drop
@@ -24,7 +23,6 @@ import java.util.regex.Pattern;
  * ConfigException} naming the file, the line and what to fix.
  */
 public final class ConfigLoader {
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
   private final ObjectMapper mapper;
 
@@ -84,19 +82,13 @@ public final class ConfigLoader {
     return nl < 0 ? s : s.substring(0, nl);
   }
 
-  /** Parses "500ms", "30s", "5m", "1h". */
+  /** Parses "500ms", "30s", "5m", "1h" (the shared grammar, {@link Durations}). */
   public static Duration parseDuration(String text) {
-    Matcher m = DURATION.matcher(text.trim());
-    if (!m.matches()) {
-      throw new ConfigException("'" + text + "' is not a duration like 500ms, 30s, 5m or 1h");
+    try {
+      return Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
   }
 
   private static final class DurationDeserializer extends JsonDeserializer<Duration> {
