@@ -1,5 +1,6 @@
 package dev.keyhold.client.netty;
 
+import dev.keyhold.client.keys.Certificates;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdException;
 import io.netty.handler.ssl.OpenSsl;
@@ -8,12 +9,9 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -148,17 +146,11 @@ public final class KeyholdSslContexts {
   /** Reads a PEM certificate chain (leaf first). */
   public static List<X509Certificate> readPemChain(Path pem)
       throws IOException, CertificateException {
-    CertificateFactory cf = CertificateFactory.getInstance("X.509");
-    try (InputStream in = Files.newInputStream(pem)) {
-      List<X509Certificate> out = new ArrayList<>();
-      for (var c : cf.generateCertificates(in)) {
-        out.add((X509Certificate) c);
-      }
-      if (out.isEmpty()) {
-        throw new CertificateException("no certificate in " + pem);
-      }
-      return out;
+    List<X509Certificate> out = Certificates.readPem(pem);
+    if (out.isEmpty()) {
+      throw new CertificateException("no certificate in " + pem);
     }
+    return out;
   }
 
   private static List<OffloadedKey> fetch(KeyholdClient client, String... keyNames)

@@ -1,17 +1,15 @@
 package dev.keyhold.demo.jsse;
 
+import dev.keyhold.client.keys.Certificates;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -159,10 +157,8 @@ public final class JsseDemoServer implements AutoCloseable {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
     int i = 0;
-    try (InputStream in = Files.newInputStream(caPem)) {
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        ks.setCertificateEntry("ca-" + i++, c);
-      }
+    for (Certificate c : Certificates.readPem(caPem)) {
+      ks.setCertificateEntry("ca-" + i++, c);
     }
     if (i == 0) {
       throw new GeneralSecurityException("no certificate in " + caPem);
