@@ -8,7 +8,7 @@ import dev.keyhold.service.pkcs11.KeyProvisioner;
 import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pkcs11.TokenLocator;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
@@ -216,7 +216,7 @@ public final class Main {
       @Override
       public Integer call() throws Exception {
         Pkcs11Token token = Pkcs11Token.open(load(config).hsm());
-        dev.keyhold.service.pki.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
+        dev.keyhold.service.setup.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
         KeyProvisioner provisioner = new KeyProvisioner(token);
         for (var key : token.discoverKeys()) {
           var d = key.description();

@@ -1,7 +1,6 @@
 package dev.keyhold.service.grpc;
 
 import com.google.protobuf.ByteString;
-import dev.keyhold.config.HsmConfig;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
 import dev.keyhold.proto.v1.DecryptPremasterResponse;
@@ -20,15 +19,15 @@ import dev.keyhold.service.auth.AuthInterceptor;
 import dev.keyhold.service.auth.ClientIdentity;
 import dev.keyhold.service.auth.Policy;
 import dev.keyhold.service.grpc.Errors.KeyholdStatusException;
+import dev.keyhold.service.keys.HsmException;
 import dev.keyhold.service.keys.HsmExecutor;
-import dev.keyhold.service.keys.HsmFailures;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.Keystore;
-import dev.keyhold.service.keys.PremasterDecryptors;
 import dev.keyhold.service.keys.Signer;
 import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.ops.OperationMetrics;
+import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -60,35 +59,22 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   private final PremasterDecryptors decryptors;
   private final AuditLog audit;
   private final OperationMetrics metrics;
-  private final boolean verifyEcdsa;
+  private final Signer signer;
 
+  /** {@code signer} carries the fault-check configuration ({@code hsm.verifySignatures}). */
   public KeyServiceImpl(
       Keystore keystore,
       Policy policy,
       HsmExecutor executor,
       PremasterDecryptors decryptors,
+      Signer signer,
       AuditLog audit,
       OperationMetrics metrics) {
-    this(keystore, policy, executor, decryptors, audit, metrics, HsmConfig.VerifyMode.ALL);
-  }
-
-  /**
-   * With {@link HsmConfig.VerifyMode#RSA}, ECDSA signatures skip the public-key check; RSA ones
-   * never do.
-   */
-  public KeyServiceImpl(
-      Keystore keystore,
-      Policy policy,
-      HsmExecutor executor,
-      PremasterDecryptors decryptors,
-      AuditLog audit,
-      OperationMetrics metrics,
-      HsmConfig.VerifyMode verify) {
-    this.verifyEcdsa = verify == HsmConfig.VerifyMode.ALL;
     this.keystore = keystore;
     this.policy = policy;
     this.executor = executor;
     this.decryptors = decryptors;
+    this.signer = signer;
     this.audit = audit;
     this.metrics = metrics;
   }
@@ -151,13 +137,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
           obs,
           () ->
               SignResponse.newBuilder()
-                  .setSignature(
-                      ByteString.copyFrom(
-                          Signer.sign(
-                              key,
-                              scheme,
-                              digest,
-                              verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA)))
+                  .setSignature(ByteString.copyFrom(signer.sign(key, scheme, digest)))
                   .build());
     } catch (KeyholdStatusException e) {
       fail("sign", keyName, schemeName, start, obs, e);
@@ -291,7 +271,7 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
                         Errors.of(
                             Status.Code.INTERNAL, ErrorReason.SIGNATURE_FAULT, e.getMessage()));
                   } catch (GeneralSecurityException | ProviderException e) {
-                    String why = HsmFailures.rootMessage(e);
+                    String why = HsmException.rootMessage(e);
                     log.warn("HSM operation {} on key '{}' failed: {}", op, keyName, why);
                     fail(
                         op,
