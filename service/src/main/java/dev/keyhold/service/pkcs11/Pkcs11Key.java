@@ -118,12 +118,11 @@ public final class Pkcs11Key implements RawRsaKey {
       throw new GeneralSecurityException(
           scheme.ianaName() + " is signed through raw RSA, not signDigest");
     }
-    Signature sig =
-        scheme.padding() == SignatureScheme.Padding.ECDSA ? ecSigner.get() : rsaSigner.get();
     try {
-      sig.initSign(privateKey);
-      sig.update(m.signatureInput(digest));
-      return sig.sign();
+      return m.sign(
+          scheme.padding() == SignatureScheme.Padding.ECDSA ? ecSigner.get() : rsaSigner.get(),
+          privateKey,
+          digest);
     } catch (GeneralSecurityException | java.security.ProviderException e) {
       throw HsmFailures.classify(e);
     }

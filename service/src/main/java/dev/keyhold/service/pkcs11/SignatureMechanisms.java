@@ -1,6 +1,9 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.proto.SignatureScheme;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.spec.PSSParameterSpec;
 import java.util.EnumMap;
 import java.util.Map;
@@ -71,6 +74,20 @@ public final class SignatureMechanisms {
       System.arraycopy(digestInfoPrefix, 0, out, 0, digestInfoPrefix.length);
       System.arraycopy(digest, 0, out, digestInfoPrefix.length, digest.length);
       return out;
+    }
+
+    /**
+     * Signs a digest with {@code sig}, an instance of {@link #jcaAlgorithm()} from the provider
+     * that holds {@code key}. Not for raw RSA rows.
+     */
+    public byte[] sign(Signature sig, PrivateKey key, byte[] digest)
+        throws GeneralSecurityException {
+      if (isRawRsa()) {
+        throw new GeneralSecurityException(ckm + " is raw RSA under software PSS, not a Signature");
+      }
+      sig.initSign(key);
+      sig.update(signatureInput(digest));
+      return sig.sign();
     }
 
     @Override

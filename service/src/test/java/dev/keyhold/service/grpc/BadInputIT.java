@@ -18,10 +18,9 @@ import dev.keyhold.service.testing.ServiceClients;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,17 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * without echoing payloads, and leaves the service serving.
  */
 class BadInputIT {
-  private static ServiceClients clients;
-
-  @BeforeAll
-  static void start() {
-    clients = ServiceClients.start();
-  }
-
-  @AfterAll
-  static void stop() throws InterruptedException {
-    clients.close();
-  }
+  @RegisterExtension static final ServiceClients clients = new ServiceClients();
 
   @AfterEach
   void serviceStillServes() {

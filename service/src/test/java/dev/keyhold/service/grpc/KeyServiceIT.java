@@ -25,9 +25,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -49,17 +48,7 @@ class KeyServiceIT {
           new TestKey("ec-p384", KeyType.KEY_TYPE_EC, 384, "secp384r1"),
           new TestKey("ec-p521", KeyType.KEY_TYPE_EC, 521, "secp521r1"));
 
-  private static ServiceClients clients;
-
-  @BeforeAll
-  static void start() {
-    clients = ServiceClients.start();
-  }
-
-  @AfterAll
-  static void stop() throws InterruptedException {
-    clients.close();
-  }
+  @RegisterExtension static final ServiceClients clients = new ServiceClients();
 
   static Stream<Arguments> keyAndScheme() {
     List<Arguments> out = new ArrayList<>();

@@ -6,13 +6,17 @@ import io.grpc.ManagedChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The scaffolding the service ITs share: a {@link TestKeyholdService} on the test token and one
  * mTLS channel for each of the test PKI's clients (full rights, limited rights, no rights), with
- * blocking stubs that carry a deadline.
+ * blocking stubs that carry a deadline. Register it as a static {@code @RegisterExtension} field:
+ * it starts before the class's tests and stops after them.
  */
-public final class ServiceClients implements AutoCloseable {
+public final class ServiceClients implements BeforeAllCallback, AfterAllCallback {
   /** May use every key for every operation. */
   public static final String TEST = "test-client";
 
@@ -22,19 +26,16 @@ public final class ServiceClients implements AutoCloseable {
   /** Known to the CA, but granted nothing. */
   public static final String OTHER = "other-client";
 
-  private final TestKeyholdService service;
+  private TestKeyholdService service;
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
 
-  private ServiceClients(TestKeyholdService service) {
-    this.service = service;
+  /** Starts the service and opens the three clients' channels. */
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    service = TestKeyholdService.start();
     for (String client : new String[] {TEST, LIMITED, OTHER}) {
       channels.put(client, service.channel(client));
     }
-  }
-
-  /** Starts the service and opens the three clients' channels. */
-  public static ServiceClients start() {
-    return new ServiceClients(TestKeyholdService.start());
   }
 
   public TestKeyholdService service() {
@@ -55,10 +56,11 @@ public final class ServiceClients implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void afterAll(ExtensionContext context) throws InterruptedException {
     for (ManagedChannel ch : channels.values()) {
       ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
+    channels.clear();
     service.close();
   }
 }

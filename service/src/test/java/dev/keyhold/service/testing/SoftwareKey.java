@@ -64,10 +64,7 @@ public final class SoftwareKey implements RawRsaKey {
     if (m.isRawRsa()) {
       throw new GeneralSecurityException("PSS goes through rawRsa");
     }
-    Signature s = Signature.getInstance(m.jcaAlgorithm());
-    s.initSign(pair.getPrivate());
-    s.update(m.signatureInput(digest));
-    return s.sign();
+    return m.sign(Signature.getInstance(m.jcaAlgorithm()), pair.getPrivate(), digest);
   }
 
   @Override
