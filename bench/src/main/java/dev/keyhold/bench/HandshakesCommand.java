@@ -4,7 +4,7 @@ import dev.keyhold.bench.handshake.HandshakeBench;
 import dev.keyhold.bench.ops.Baselines;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.config.ServiceConfig;
-import dev.keyhold.service.pkcs11.Pkcs11Token;
+import dev.keyhold.service.api.LocalHsm;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -128,7 +128,7 @@ final class HandshakesCommand implements Callable<Integer> {
           sc == null
               ? null
               : () -> {
-                java.security.Provider p = Pkcs11Token.open(sc.hsm()).provider();
+                java.security.Provider p = LocalHsm.openProvider(sc.hsm());
                 // JSSE looks signatures up by name among installed providers (delayed provider
                 // selection), so a SunPKCS11 key only works in JSSE once its provider is installed.
                 // Appended last, it serves only keys that no software provider can use.

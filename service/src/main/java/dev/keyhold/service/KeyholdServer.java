@@ -9,12 +9,13 @@ import dev.keyhold.service.keys.HsmExecutor;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.Keystore;
-import dev.keyhold.service.keys.PremasterDecryptors;
+import dev.keyhold.service.keys.Signer;
 import dev.keyhold.service.keys.StaticKeystore;
 import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.ops.MetricsServer;
 import dev.keyhold.service.ops.OperationMetrics;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
+import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -87,9 +88,9 @@ public final class KeyholdServer implements AutoCloseable {
             new Policy(config.policy()),
             executor,
             new PremasterDecryptors(config.hsm().decryptMode()),
+            new Signer(config.hsm().verifySignatures()),
             audit,
-            metrics,
-            config.hsm().verifySignatures());
+            metrics);
     HealthStatusManager health = new HealthStatusManager();
 
     SslContext ssl =

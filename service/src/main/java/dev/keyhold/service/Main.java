@@ -8,13 +8,14 @@ import dev.keyhold.service.pkcs11.KeyProvisioner;
 import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pkcs11.TokenLocator;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -146,21 +147,29 @@ public final class Main {
       }
     }
 
-    @Command(name = "csr", description = "Print a PEM CSR for a key, signed inside the HSM.")
-    static final class Csr implements Callable<Integer> {
+    /** The options of a command on one key: the configuration and the key's name. */
+    static final class OneKey {
       @Option(names = "--config", required = true)
       Path config;
 
       @Parameters(index = "0")
       String name;
 
+      KeyProvisioner provisioner() {
+        return new KeyProvisioner(Pkcs11Token.open(load(config).hsm()));
+      }
+    }
+
+    @Command(name = "csr", description = "Print a PEM CSR for a key, signed inside the HSM.")
+    static final class Csr implements Callable<Integer> {
+      @Mixin OneKey key;
+
       @Option(names = "--subject", required = true, description = "e.g. CN=www.example.com")
       String subject;
 
       @Override
       public Integer call() throws Exception {
-        System.out.print(
-            new KeyProvisioner(Pkcs11Token.open(load(config).hsm())).csr(name, subject));
+        System.out.print(key.provisioner().csr(key.name, subject));
         return 0;
       }
     }
@@ -169,20 +178,15 @@ public final class Main {
         name = "import-cert",
         description = "Replace a key's placeholder certificate with its real chain.")
     static final class ImportCert implements Callable<Integer> {
-      @Option(names = "--config", required = true)
-      Path config;
-
-      @Parameters(index = "0")
-      String name;
+      @Mixin OneKey key;
 
       @Option(names = "--chain", required = true, description = "PEM chain, leaf first")
       Path chain;
 
       @Override
       public Integer call() throws Exception {
-        new KeyProvisioner(Pkcs11Token.open(load(config).hsm()))
-            .importChain(name, PkiDirectory.readCertificates(chain));
-        System.out.println("imported the chain of " + name);
+        key.provisioner().importChain(key.name, PkiDirectory.readCertificates(chain));
+        System.out.println("imported the chain of " + key.name);
         return 0;
       }
     }
@@ -216,7 +220,7 @@ public final class Main {
       @Override
       public Integer call() throws Exception {
         Pkcs11Token token = Pkcs11Token.open(load(config).hsm());
-        dev.keyhold.service.pki.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
+        dev.keyhold.service.setup.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
         KeyProvisioner provisioner = new KeyProvisioner(token);
         for (var key : token.discoverKeys()) {
           var d = key.description();

@@ -7,7 +7,7 @@ import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.HsmConfig;
 import dev.keyhold.config.PinSource;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import dev.keyhold.service.testing.TestHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

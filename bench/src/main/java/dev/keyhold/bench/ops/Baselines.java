@@ -3,7 +3,7 @@ package dev.keyhold.bench.ops;
 import dev.keyhold.config.HsmConfig;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
-import dev.keyhold.service.pkcs11.Pkcs11Token;
+import dev.keyhold.service.api.LocalHsm;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
@@ -34,8 +34,7 @@ public final class Baselines {
    * label.
    */
   public static LocalKey pkcs11(HsmConfig hsm, String keyName) throws GeneralSecurityException {
-    Pkcs11Token token = Pkcs11Token.open(hsm);
-    return pkcs11(token.provider(), hsm, keyName);
+    return pkcs11(LocalHsm.openProvider(hsm), hsm, keyName);
   }
 
   /**

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

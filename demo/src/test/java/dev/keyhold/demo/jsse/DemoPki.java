@@ -2,7 +2,7 @@ package dev.keyhold.demo.jsse;
 
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Files;
 import java.nio.file.Path;

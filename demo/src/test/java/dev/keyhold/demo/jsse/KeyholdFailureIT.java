@@ -9,7 +9,7 @@ import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Path;

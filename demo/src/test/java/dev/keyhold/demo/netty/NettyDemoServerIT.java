@@ -7,7 +7,7 @@ import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

@@ -2,6 +2,7 @@ package dev.keyhold.service.auth;
 
 import dev.keyhold.config.PolicyRule;
 import dev.keyhold.proto.v1.Operation;
+import dev.keyhold.service.ops.ApiOperation;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -44,7 +45,7 @@ public final class Policy {
   /** The operations this caller may perform on this key. */
   public Set<Operation> allowed(ClientIdentity who, String keyName) {
     Set<Operation> out = EnumSet.noneOf(Operation.class);
-    for (Operation op : List.of(Operation.OPERATION_SIGN, Operation.OPERATION_DECRYPT_PREMASTER)) {
+    for (Operation op : ApiOperation.grantable()) {
       if (allows(who, keyName, op)) {
         out.add(op);
       }
@@ -53,11 +54,8 @@ public final class Policy {
   }
 
   static Operation operation(String name) {
-    return switch (name) {
-      case "sign" -> Operation.OPERATION_SIGN;
-      case "decrypt_premaster" -> Operation.OPERATION_DECRYPT_PREMASTER;
-      default -> throw new IllegalArgumentException("unknown operation " + name);
-    };
+    return ApiOperation.fromPolicyWord(name)
+        .orElseThrow(() -> new IllegalArgumentException("unknown operation " + name));
   }
 
   private static Pattern glob(String glob) {

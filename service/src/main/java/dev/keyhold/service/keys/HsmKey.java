@@ -5,10 +5,11 @@ import java.security.GeneralSecurityException;
 
 /**
  * One key held in an HSM: its public description and the private-key primitives the HSM performs
- * with it. Implementations live in {@code ..pkcs11}; callers never see key bytes.
+ * with it. Implementations live in {@code ..pkcs11}; callers never see key bytes. Signing goes
+ * through {@link Signer}, which adds the fault check.
  *
- * <p>Security note: {@link #rawRsa} is never exposed on the wire; it serves only the service's own
- * pre-master depadding and PSS encoding, whose results are checked.
+ * <p>Security note: the raw RSA private operation is not here: it is a signing oracle, offered only
+ * by {@link RawRsaKey} to the pre-master decryptor and the PSS encoder.
  */
 public interface HsmKey {
 
@@ -16,23 +17,19 @@ public interface HsmKey {
 
   /**
    * Signs a digest with a PKCS#1 v1.5 or ECDSA scheme in the HSM (CKM_RSA_PKCS over DigestInfo, or
-   * CKM_ECDSA returning DER). PSS goes through {@link #rawRsa}.
+   * CKM_ECDSA returning DER). PSS goes through {@link Signer} and {@link RawRsaKey}.
    */
   byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException;
-
-  /** The raw RSA private operation (CKM_RSA_X_509): input and output are modulus-length. */
-  byte[] rawRsa(byte[] input) throws GeneralSecurityException;
 
   /** PKCS#1 v1.5 decryption in the HSM (CKM_RSA_PKCS), for HSMs that forbid raw RSA. */
   byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException;
 
   /**
-   * Checks a signature over a digest with this key's public key. The default verifies in software;
-   * HSM-backed keys may verify with the token's native code, which is much faster than the JDK's EC
-   * arithmetic.
+   * A fast check of a signature by the HSM itself (the token's native code is much faster than the
+   * JDK's EC arithmetic). {@code false} means "not confirmed": {@link Signer} then verifies in
+   * software before it counts as a fault. The default confirms nothing.
    */
-  default boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature)
-      throws GeneralSecurityException {
-    return Signer.verify(description(), scheme, digest, signature);
+  default boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 package dev.keyhold.service.keys;
 
+import dev.keyhold.proto.EcCurves;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.KeyType;
 import java.security.MessageDigest;
@@ -9,7 +10,6 @@ import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Public facts about one served key: name, public key, certificate chain, type, size, curve and the
@@ -25,9 +25,6 @@ public record KeyDescription(
     int bits,
     String curve,
     List<SignatureScheme> schemes) {
-
-  private static final Map<Integer, String> CURVE_BY_FIELD_SIZE =
-      Map.of(256, "secp256r1", 384, "secp384r1", 521, "secp521r1");
 
   public KeyDescription {
     chain = List.copyOf(chain);
@@ -47,7 +44,7 @@ public record KeyDescription(
     } else if (pub instanceof ECPublicKey ec) {
       type = KeyType.KEY_TYPE_EC;
       bits = ec.getParams().getCurve().getField().getFieldSize();
-      curve = CURVE_BY_FIELD_SIZE.get(bits);
+      curve = EcCurves.nameOf(ec).orElse(null);
     } else {
       throw new IllegalArgumentException(
           "key '" + name + "' has unsupported type " + pub.getAlgorithm());

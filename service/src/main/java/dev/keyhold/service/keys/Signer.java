@@ -1,5 +1,6 @@
 package dev.keyhold.service.keys;
 
+import dev.keyhold.config.HsmConfig.VerifyMode;
 import dev.keyhold.proto.SignatureScheme;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -19,14 +20,23 @@ import org.bouncycastle.crypto.signers.PSSSigner;
 
 /**
  * Signs digests with HSM keys and checks every signature with the public key before it is returned,
- * so an HSM fault (the RSA-CRT fault attack) never leaves the service.
+ * so an HSM fault (the RSA-CRT fault attack) never leaves the service; whether ECDSA signatures are
+ * checked too is this signer's configuration ({@code hsm.verifySignatures}).
  *
  * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the digest, so the
  * EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash) is done here by Bouncy
  * Castle's raw PSS signer and the private operation by the HSM's raw RSA (CKM_RSA_X_509).
  */
 public final class Signer {
-  private Signer() {}
+  private final boolean verifyEcdsa;
+
+  /**
+   * @param verify which signatures are checked with the public key before they are returned: all,
+   *     or ({@link VerifyMode#RSA}) RSA ones only; RSA ones always are
+   */
+  public Signer(VerifyMode verify) {
+    this.verifyEcdsa = verify == VerifyMode.ALL;
+  }
 
   // Reused per thread: Signature.getInstance searches every installed provider each time.
   private static final ThreadLocal<Signature> RSA_VERIFIER =
@@ -48,20 +58,17 @@ public final class Signer {
     }
   }
 
-  /** Signs and verifies the signature before returning it. */
-  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest)
-      throws GeneralSecurityException {
-    return sign(key, scheme, digest, true);
-  }
-
-  /** Signs; verifies the signature first when {@code verify} is set. */
-  public static byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest, boolean verify)
+  /** Signs, and runs the configured fault check before returning the signature. */
+  public byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest)
       throws GeneralSecurityException {
     byte[] sig =
         scheme.padding() == SignatureScheme.Padding.PSS
-            ? signPss(key, scheme, digest)
+            ? signPss(RawRsaKey.of(key), scheme, digest)
             : key.signDigest(scheme, digest);
-    if (verify && !key.verifyDigest(scheme, digest, sig)) {
+    boolean verify = verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA;
+    if (verify
+        && !key.verifiesNatively(scheme, digest, sig)
+        && !verify(key.description(), scheme, digest, sig)) {
       throw new SignatureFaultException(
           "the HSM's "
               + scheme.ianaName()
@@ -126,7 +133,7 @@ public final class Signer {
     }
   }
 
-  private static byte[] signPss(HsmKey key, SignatureScheme scheme, byte[] digest)
+  private static byte[] signPss(RawRsaKey key, SignatureScheme scheme, byte[] digest)
       throws GeneralSecurityException {
     RSAPublicKey pub = (RSAPublicKey) key.description().publicKey();
     PSSSigner signer =
@@ -162,10 +169,10 @@ public final class Signer {
 
   /** Bouncy Castle block cipher whose private operation is the HSM's raw RSA. */
   private static final class HsmRawRsa implements AsymmetricBlockCipher {
-    private final HsmKey key;
+    private final RawRsaKey key;
     private final int k;
 
-    HsmRawRsa(HsmKey key) {
+    HsmRawRsa(RawRsaKey key) {
       this.key = key;
       this.k = key.description().modulusBytes();
     }

@@ -1,7 +1,6 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.config.ConfigException;
-import dev.keyhold.service.keys.HsmFailures;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;

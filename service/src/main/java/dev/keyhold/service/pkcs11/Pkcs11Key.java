@@ -1,9 +1,9 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.proto.SignatureScheme;
-import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
-import dev.keyhold.service.keys.Signer;
+import dev.keyhold.service.keys.RawRsaKey;
+import dev.keyhold.service.pkcs11.SignatureMechanisms.Mechanism;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -14,15 +14,14 @@ import java.security.SignatureException;
 import javax.crypto.Cipher;
 
 /**
- * A private key on a PKCS#11 token, used through SunPKCS11 with these mechanisms: PKCS#1 v1.5
- * signatures as {@code NONEwithRSA} (CKM_RSA_PKCS over DigestInfo), ECDSA as {@code NONEwithECDSA}
- * (CKM_ECDSA: SoftHSM 2.6 has no CKM_ECDSA_SHA*), raw RSA as {@code RSA/ECB/NoPadding}
- * (CKM_RSA_X_509) and PKCS#1 decryption as {@code RSA/ECB/PKCS1Padding} (CKM_RSA_PKCS).
+ * A private key on a PKCS#11 token, used through SunPKCS11 with the mechanisms of {@link
+ * SignatureMechanisms}. Every SunPKCS11 failure leaves as a classified {@link
+ * dev.keyhold.service.keys.HsmException} (see {@link HsmFailures}).
  *
  * <p>Every JCA object is created, used and finished within one call, so no PKCS#11 session stays
  * held by an unfinished operation.
  */
-public final class Pkcs11Key implements HsmKey {
+public final class Pkcs11Key implements RawRsaKey {
   private final KeyDescription description;
   private final PrivateKey privateKey;
   private final Provider provider;
@@ -33,13 +32,17 @@ public final class Pkcs11Key implements HsmKey {
   // and reflective construction cost more than a P-256 signature. Each call initializes the
   // object and finishes it, so no PKCS#11 session stays held between calls.
   private final ThreadLocal<Signature> rsaSigner =
-      ThreadLocal.withInitial(() -> signature("NONEwithRSA"));
+      ThreadLocal.withInitial(
+          () -> signature(SignatureMechanisms.of(SignatureScheme.RSA_PKCS1_SHA256).jcaAlgorithm()));
   private final ThreadLocal<Signature> ecSigner =
-      ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
+      ThreadLocal.withInitial(
+          () ->
+              signature(
+                  SignatureMechanisms.of(SignatureScheme.ECDSA_SECP256R1_SHA256).jcaAlgorithm()));
   private final ThreadLocal<Signature> ecVerifier =
       ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
   private final ThreadLocal<Cipher> rawCipher =
-      ThreadLocal.withInitial(() -> cipher("RSA/ECB/NoPadding"));
+      ThreadLocal.withInitial(() -> cipher(SignatureMechanisms.RAW_RSA));
 
   Pkcs11Key(KeyDescription description, PrivateKey privateKey, Provider provider) {
     this.description = description;
@@ -48,22 +51,15 @@ public final class Pkcs11Key implements HsmKey {
   }
 
   /**
-   * RSA signatures are verified in software: the JDK's RSA public operation is cheap and
-   * independent of the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures are
-   * verified by the token's native code with a session copy of the public key (created once),
-   * because JDK 17's software P-256 verify costs about ten times the HSM's signature; a native "no"
-   * is confirmed in software before it counts as a fault.
+   * RSA signatures are left to software: the JDK's RSA public operation is cheap and independent of
+   * the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures are verified by the
+   * token's native code with a session copy of the public key (created once), because JDK 17's
+   * software P-256 verify costs about ten times the HSM's signature; a native "no" is confirmed in
+   * software before it counts as a fault (SunPKCS11's NONEwithECDSA verifier mis-sizes secp521r1
+   * signatures, for one).
    */
   @Override
-  public boolean verifyDigest(SignatureScheme scheme, byte[] digest, byte[] signature)
-      throws GeneralSecurityException {
-    // A native "no" is confirmed in software before it counts as a fault: SunPKCS11's
-    // NONEwithECDSA verifier mis-sizes secp521r1 signatures, for one.
-    return verifyNatively(scheme, digest, signature)
-        || Signer.verify(description, scheme, digest, signature);
-  }
-
-  private boolean verifyNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
+  public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
     if (scheme.padding() != SignatureScheme.Padding.ECDSA || nativeVerifyUnavailable) {
       return false; // RSA: software verification below
     }
@@ -117,38 +113,45 @@ public final class Pkcs11Key implements HsmKey {
 
   @Override
   public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
-    Signature sig;
-    byte[] input;
-    switch (scheme.padding()) {
-      case PKCS1 -> {
-        sig = rsaSigner.get();
-        input = scheme.hash().digestInfo(digest);
-      }
-      case ECDSA -> {
-        sig = ecSigner.get();
-        input = digest;
-      }
-      default ->
-          throw new GeneralSecurityException(
-              scheme.ianaName() + " is signed through raw RSA, not signDigest");
+    Mechanism m = SignatureMechanisms.of(scheme);
+    if (m.isRawRsa()) {
+      throw new GeneralSecurityException(
+          scheme.ianaName() + " is signed through raw RSA, not signDigest");
     }
-    sig.initSign(privateKey);
-    sig.update(input);
-    return sig.sign();
+    try {
+      return m.sign(
+          scheme.padding() == SignatureScheme.Padding.ECDSA ? ecSigner.get() : rsaSigner.get(),
+          privateKey,
+          digest);
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw HsmFailures.classify(e);
+    }
   }
 
   @Override
   public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
-    Cipher c = rawCipher.get();
-    c.init(Cipher.DECRYPT_MODE, privateKey);
-    return c.doFinal(input);
+    try {
+      Cipher c = rawCipher.get();
+      c.init(Cipher.DECRYPT_MODE, privateKey);
+      return c.doFinal(input);
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw HsmFailures.classify(e);
+    }
   }
 
+  /**
+   * A {@link GeneralSecurityException} is a decryption (padding) failure and is left as it is;
+   * anything else from the token leaves as an {@link dev.keyhold.service.keys.HsmException}.
+   */
   @Override
   public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
-    Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding", provider);
-    c.init(Cipher.DECRYPT_MODE, privateKey);
-    return c.doFinal(ciphertext);
+    try {
+      Cipher c = Cipher.getInstance(SignatureMechanisms.PKCS1_DECRYPT, provider);
+      c.init(Cipher.DECRYPT_MODE, privateKey);
+      return c.doFinal(ciphertext);
+    } catch (java.security.ProviderException e) {
+      throw HsmFailures.classify(e);
+    }
   }
 
   @Override

@@ -3,7 +3,7 @@ package dev.keyhold.service.pkcs11;
 import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.HsmConfig;
 import dev.keyhold.config.SunPkcs11Profile;
-import dev.keyhold.service.keys.HsmFailures;
+import dev.keyhold.service.keys.HsmException;
 import dev.keyhold.service.keys.KeyDescription;
 import java.io.IOException;
 import java.security.GeneralSecurityException;
@@ -72,8 +72,8 @@ public final class Pkcs11Token {
       ks = KeyStore.getInstance("PKCS11", provider);
       ks.load(null, pin);
     } catch (IOException e) {
-      if (hasCause(e, FailedLoginException.class)
-          || String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_INCORRECT")) {
+      HsmException.Reason why = HsmFailures.classify(e).reason();
+      if (hasCause(e, FailedLoginException.class) || why == HsmException.Reason.PIN_INCORRECT) {
         throw new ConfigException(
             "HSM login failed on "
                 + config.describeToken()
@@ -81,7 +81,7 @@ public final class Pkcs11Token {
                 + config.pin()
                 + " is wrong");
       }
-      if (String.valueOf(HsmFailures.rootMessage(e)).contains("CKR_PIN_LOCKED")) {
+      if (why == HsmException.Reason.PIN_LOCKED) {
         throw new ConfigException(
             "HSM login failed on " + config.describeToken() + ": the user PIN is locked");
       }

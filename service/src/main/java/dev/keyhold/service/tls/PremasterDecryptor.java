@@ -1,13 +1,14 @@
 package dev.keyhold.service.tls;
 
 import dev.keyhold.config.HsmConfig.DecryptMode;
+import dev.keyhold.service.keys.HsmException;
 import dev.keyhold.service.keys.HsmKey;
+import dev.keyhold.service.keys.RawRsaKey;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
-import java.security.ProviderException;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
 import javax.crypto.Mac;
@@ -38,11 +39,11 @@ public final class PremasterDecryptor {
   private static final byte[] KDK_LABEL =
       "Keyhold implicit rejection KDK v1".getBytes(StandardCharsets.US_ASCII);
 
-  private final HsmKey key;
+  private final RawRsaKey key;
   private final DecryptMode mode;
   private final SecretKeySpec kdk;
 
-  private PremasterDecryptor(HsmKey key, DecryptMode mode, byte[] kdk) {
+  private PremasterDecryptor(RawRsaKey key, DecryptMode mode, byte[] kdk) {
     this.key = key;
     this.mode = mode;
     this.kdk = new SecretKeySpec(kdk, "HmacSHA256");
@@ -59,10 +60,11 @@ public final class PremasterDecryptor {
     // A block no caller can have signed: PKCS#1 type 1 over a label that is not a DigestInfo.
     byte[] label = Arrays.copyOf(KDK_LABEL, KDK_LABEL.length + 32);
     System.arraycopy(key.description().spkiSha256(), 0, label, KDK_LABEL.length, 32);
+    RawRsaKey raw = RawRsaKey.of(key);
     byte[] em = pkcs1Type1(label, k);
-    byte[] sig = key.rawRsa(em);
+    byte[] sig = raw.rawRsa(em);
     byte[] kdk = MessageDigest.getInstance("SHA-256").digest(sig);
-    return new PremasterDecryptor(key, mode, kdk);
+    return new PremasterDecryptor(raw, mode, kdk);
   }
 
   /**
@@ -97,8 +99,8 @@ public final class PremasterDecryptor {
     } catch (GeneralSecurityException e) {
       plain = new byte[PREMASTER_LENGTH];
       ok = 0;
-    } catch (ProviderException e) {
-      if (!String.valueOf(e.getMessage()).contains("CKR_ENCRYPTED_DATA")) {
+    } catch (HsmException e) {
+      if (e.reason() != HsmException.Reason.ENCRYPTED_DATA_INVALID) {
         throw e; // a real HSM failure, not bad padding
       }
       plain = new byte[PREMASTER_LENGTH];

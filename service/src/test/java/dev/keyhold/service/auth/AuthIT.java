@@ -13,7 +13,7 @@ import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

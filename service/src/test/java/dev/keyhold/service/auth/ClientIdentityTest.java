@@ -2,7 +2,7 @@ package dev.keyhold.service.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.setup.LocalPki;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PublicKey;

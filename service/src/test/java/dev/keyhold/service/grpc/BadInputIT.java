@@ -14,16 +14,13 @@ import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.KeyServiceGrpc.KeyServiceBlockingStub;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.service.testing.TestKeyholdService;
-import io.grpc.ManagedChannel;
+import dev.keyhold.service.testing.ServiceClients;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,38 +29,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * without echoing payloads, and leaves the service serving.
  */
 class BadInputIT {
-  private static TestKeyholdService svc;
-  private static ManagedChannel testClient;
-  private static ManagedChannel limitedClient;
-  private static ManagedChannel otherClient;
-
-  @BeforeAll
-  static void start() {
-    svc = TestKeyholdService.start();
-    testClient = svc.channel("test-client");
-    limitedClient = svc.channel("limited-client");
-    otherClient = svc.channel("other-client");
-  }
-
-  @AfterAll
-  static void stop() throws InterruptedException {
-    for (ManagedChannel ch : List.of(testClient, limitedClient, otherClient)) {
-      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    svc.close();
-  }
+  @RegisterExtension static final ServiceClients clients = new ServiceClients();
 
   @AfterEach
   void serviceStillServes() {
     byte[] digest = new byte[32];
     SignRequest ok = sign("ec-p256", SignatureScheme.ECDSA_SECP256R1_SHA256.codePoint(), digest);
-    assertThat(stub(testClient).sign(ok).getSignature().isEmpty())
+    assertThat(clients.stub(ServiceClients.TEST).sign(ok).getSignature().isEmpty())
         .as("service still serves after the bad request")
         .isFalse();
-  }
-
-  private static KeyServiceBlockingStub stub(ManagedChannel ch) {
-    return KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   private static SignRequest sign(String key, int scheme, byte[] digest) {
@@ -89,12 +63,12 @@ class BadInputIT {
 
     StatusRuntimeException unknown =
         assertFails(
-            () -> stub(limitedClient).sign(sign("no-such-key", scheme, digest)),
+            () -> clients.stub(ServiceClients.LIMITED).sign(sign("no-such-key", scheme, digest)),
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
     StatusRuntimeException forbidden =
         assertFails(
-            () -> stub(limitedClient).sign(sign("rsa2048", scheme, digest)),
+            () -> clients.stub(ServiceClients.LIMITED).sign(sign("rsa2048", scheme, digest)),
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
@@ -106,12 +80,18 @@ class BadInputIT {
   void decryptPremaster_forbiddenOperationOnPermittedKey_getsTheSameNotFoundAnswerAsUnknownKey() {
     StatusRuntimeException forbiddenOp =
         assertFails(
-            () -> stub(limitedClient).decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
+            () ->
+                clients
+                    .stub(ServiceClients.LIMITED)
+                    .decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
     StatusRuntimeException unknown =
         assertFails(
-            () -> stub(limitedClient).decryptPremaster(decrypt("ec-p999", 256, 0x0303)),
+            () ->
+                clients
+                    .stub(ServiceClients.LIMITED)
+                    .decryptPremaster(decrypt("ec-p999", 256, 0x0303)),
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
@@ -124,7 +104,8 @@ class BadInputIT {
     StatusRuntimeException unknown =
         assertFails(
             () ->
-                stub(otherClient)
+                clients
+                    .stub(ServiceClients.OTHER)
                     .getKey(
                         GetKeyRequest.newBuilder()
                             .setKey(KeyRef.newBuilder().setName("nope-key"))
@@ -134,7 +115,8 @@ class BadInputIT {
     StatusRuntimeException forbidden =
         assertFails(
             () ->
-                stub(otherClient)
+                clients
+                    .stub(ServiceClients.OTHER)
                     .getKey(
                         GetKeyRequest.newBuilder()
                             .setKey(KeyRef.newBuilder().setName("rsa2048"))
@@ -149,7 +131,8 @@ class BadInputIT {
   @Test
   void getKey_unknownSpkiSha256AndForbiddenSpkiSha256_getTheSameNotFoundAnswer() {
     ByteString realSpki =
-        stub(testClient)
+        clients
+            .stub(ServiceClients.TEST)
             .getKey(
                 GetKeyRequest.newBuilder().setKey(KeyRef.newBuilder().setName("rsa3072")).build())
             .getSpkiSha256();
@@ -159,7 +142,8 @@ class BadInputIT {
     StatusRuntimeException forbidden =
         assertFails(
             () ->
-                stub(limitedClient)
+                clients
+                    .stub(ServiceClients.LIMITED)
                     .getKey(
                         GetKeyRequest.newBuilder()
                             .setKey(KeyRef.newBuilder().setSpkiSha256(realSpki))
@@ -169,7 +153,8 @@ class BadInputIT {
     StatusRuntimeException unknown =
         assertFails(
             () ->
-                stub(limitedClient)
+                clients
+                    .stub(ServiceClients.LIMITED)
                     .getKey(
                         GetKeyRequest.newBuilder()
                             .setKey(KeyRef.newBuilder().setSpkiSha256(ByteString.copyFrom(fake)))
@@ -186,7 +171,8 @@ class BadInputIT {
     StatusRuntimeException e =
         assertFails(
             () ->
-                stub(testClient)
+                clients
+                    .stub(ServiceClients.TEST)
                     .sign(
                         sign(
                             "ec-p256",
@@ -202,7 +188,8 @@ class BadInputIT {
   void sign_ecdsaSchemeOfOtherCurve_isInvalidArgumentSchemeKeyMismatch() {
     assertFails(
         () ->
-            stub(testClient)
+            clients
+                .stub(ServiceClients.TEST)
                 .sign(
                     sign(
                         "ec-p256",
@@ -217,7 +204,8 @@ class BadInputIT {
     StatusRuntimeException e =
         assertFails(
             () ->
-                stub(testClient)
+                clients
+                    .stub(ServiceClients.TEST)
                     .sign(
                         sign(
                             "rsa1024",
@@ -235,7 +223,8 @@ class BadInputIT {
     StatusRuntimeException e =
         assertFails(
             () ->
-                stub(testClient)
+                clients
+                    .stub(ServiceClients.TEST)
                     .sign(
                         sign(
                             "rsa2048",
@@ -251,7 +240,8 @@ class BadInputIT {
   void sign_emptyDigest_isInvalidArgumentMissingField() {
     assertFails(
         () ->
-            stub(testClient)
+            clients
+                .stub(ServiceClients.TEST)
                 .sign(sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[0])),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
@@ -262,7 +252,7 @@ class BadInputIT {
   void sign_unknownOrLegacyScheme_isInvalidArgumentUnknownScheme(int scheme) {
     StatusRuntimeException e =
         assertFails(
-            () -> stub(testClient).sign(sign("rsa2048", scheme, new byte[20])),
+            () -> clients.stub(ServiceClients.TEST).sign(sign("rsa2048", scheme, new byte[20])),
             Status.Code.INVALID_ARGUMENT,
             ErrorReason.UNKNOWN_SCHEME);
 
@@ -272,7 +262,7 @@ class BadInputIT {
   @Test
   void sign_missingScheme_isInvalidArgumentMissingField() {
     assertFails(
-        () -> stub(testClient).sign(sign("rsa2048", 0, new byte[32])),
+        () -> clients.stub(ServiceClients.TEST).sign(sign("rsa2048", 0, new byte[32])),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
   }
@@ -281,7 +271,7 @@ class BadInputIT {
   void sign_emptyRequest_isInvalidArgumentMissingField() {
     StatusRuntimeException e =
         assertFails(
-            () -> stub(testClient).sign(SignRequest.getDefaultInstance()),
+            () -> clients.stub(ServiceClients.TEST).sign(SignRequest.getDefaultInstance()),
             Status.Code.INVALID_ARGUMENT,
             ErrorReason.MISSING_FIELD);
 
@@ -292,7 +282,8 @@ class BadInputIT {
   void sign_emptyKeyName_isInvalidArgumentMissingField() {
     assertFails(
         () ->
-            stub(testClient)
+            clients
+                .stub(ServiceClients.TEST)
                 .sign(sign("", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[32])),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
@@ -302,7 +293,8 @@ class BadInputIT {
   void getKey_emptySpkiSha256_isInvalidArgumentMissingField() {
     assertFails(
         () ->
-            stub(testClient)
+            clients
+                .stub(ServiceClients.TEST)
                 .getKey(
                     GetKeyRequest.newBuilder()
                         .setKey(KeyRef.newBuilder().setSpkiSha256(ByteString.EMPTY))
@@ -314,7 +306,10 @@ class BadInputIT {
   @Test
   void decryptPremaster_emptyRequest_isInvalidArgumentMissingField() {
     assertFails(
-        () -> stub(testClient).decryptPremaster(DecryptPremasterRequest.getDefaultInstance()),
+        () ->
+            clients
+                .stub(ServiceClients.TEST)
+                .decryptPremaster(DecryptPremasterRequest.getDefaultInstance()),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
   }
@@ -322,7 +317,7 @@ class BadInputIT {
   @Test
   void decryptPremaster_emptyCiphertext_isInvalidArgumentMissingField() {
     assertFails(
-        () -> stub(testClient).decryptPremaster(decrypt("rsa2048", 0, 0x0303)),
+        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("rsa2048", 0, 0x0303)),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
   }
@@ -330,7 +325,7 @@ class BadInputIT {
   @Test
   void getKey_emptyRequest_isInvalidArgumentMissingField() {
     assertFails(
-        () -> stub(testClient).getKey(GetKeyRequest.getDefaultInstance()),
+        () -> clients.stub(ServiceClients.TEST).getKey(GetKeyRequest.getDefaultInstance()),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.MISSING_FIELD);
   }
@@ -340,7 +335,10 @@ class BadInputIT {
   void decryptPremaster_ciphertextNotModulusLength_isInvalidArgumentCiphertextLength(int length) {
     StatusRuntimeException e =
         assertFails(
-            () -> stub(testClient).decryptPremaster(decrypt("rsa2048", length, 0x0303)),
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .decryptPremaster(decrypt("rsa2048", length, 0x0303)),
             Status.Code.INVALID_ARGUMENT,
             ErrorReason.CIPHERTEXT_LENGTH);
 
@@ -350,7 +348,7 @@ class BadInputIT {
   @Test
   void decryptPremaster_ecKey_isInvalidArgumentSchemeKeyMismatch() {
     assertFails(
-        () -> stub(testClient).decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
+        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.SCHEME_KEY_MISMATCH);
   }
@@ -359,7 +357,7 @@ class BadInputIT {
   @ValueSource(ints = {0, 0x0002, 0x02ff, 0x0304, 0x7f1c, 0x10303})
   void decryptPremaster_clientVersionOutOfRange_isInvalidArgumentClientVersion(int version) {
     assertFails(
-        () -> stub(testClient).decryptPremaster(decrypt("rsa2048", 256, version)),
+        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("rsa2048", 256, version)),
         Status.Code.INVALID_ARGUMENT,
         ErrorReason.CLIENT_VERSION);
   }
@@ -369,7 +367,7 @@ class BadInputIT {
     SignRequest huge =
         sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[17 * 1024]);
 
-    StatusRuntimeException e = failure(() -> stub(testClient).sign(huge));
+    StatusRuntimeException e = failure(() -> clients.stub(ServiceClients.TEST).sign(huge));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
@@ -377,7 +375,11 @@ class BadInputIT {
   @Test
   void decryptPremaster_oversizedRequest_isResourceExhausted() {
     StatusRuntimeException e =
-        failure(() -> stub(testClient).decryptPremaster(decrypt("rsa2048", 16 * 1024 + 1, 0x0303)));
+        failure(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .decryptPremaster(decrypt("rsa2048", 16 * 1024 + 1, 0x0303)));
 
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
   }
@@ -385,7 +387,8 @@ class BadInputIT {
   @Test
   void sign_expiredDeadline_isDeadlineExceeded() {
     KeyServiceBlockingStub expired =
-        KeyServiceGrpc.newBlockingStub(testClient).withDeadlineAfter(-1, TimeUnit.SECONDS);
+        KeyServiceGrpc.newBlockingStub(clients.channel(ServiceClients.TEST))
+            .withDeadlineAfter(-1, TimeUnit.SECONDS);
 
     StatusRuntimeException e =
         failure(
@@ -401,7 +404,11 @@ class BadInputIT {
 
   @Test
   void listKeys_otherClient_getsAnEmptyListNotAnError() {
-    assertThat(stub(otherClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysCount())
+    assertThat(
+            clients
+                .stub(ServiceClients.OTHER)
+                .listKeys(ListKeysRequest.getDefaultInstance())
+                .getKeysCount())
         .isZero();
   }
 
@@ -412,7 +419,8 @@ class BadInputIT {
     StatusRuntimeException e =
         failure(
             () ->
-                stub(testClient)
+                clients
+                    .stub(ServiceClients.TEST)
                     .sign(sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), digest)));
 
     assertThat(e.getStatus().getDescription().toLowerCase())

@@ -7,14 +7,11 @@ import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.GetKeyRequest;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyRef;
-import dev.keyhold.proto.v1.KeyServiceGrpc;
-import dev.keyhold.proto.v1.KeyServiceGrpc.KeyServiceBlockingStub;
 import dev.keyhold.proto.v1.KeyType;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.Operation;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.service.testing.TestKeyholdService;
-import io.grpc.ManagedChannel;
+import dev.keyhold.service.testing.ServiceClients;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;
@@ -27,11 +24,9 @@ import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -53,30 +48,7 @@ class KeyServiceIT {
           new TestKey("ec-p384", KeyType.KEY_TYPE_EC, 384, "secp384r1"),
           new TestKey("ec-p521", KeyType.KEY_TYPE_EC, 521, "secp521r1"));
 
-  private static TestKeyholdService svc;
-  private static ManagedChannel testClient;
-  private static ManagedChannel limitedClient;
-  private static ManagedChannel otherClient;
-
-  @BeforeAll
-  static void start() {
-    svc = TestKeyholdService.start();
-    testClient = svc.channel("test-client");
-    limitedClient = svc.channel("limited-client");
-    otherClient = svc.channel("other-client");
-  }
-
-  @AfterAll
-  static void stop() throws InterruptedException {
-    for (ManagedChannel ch : List.of(testClient, limitedClient, otherClient)) {
-      ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-    svc.close();
-  }
-
-  private static KeyServiceBlockingStub stub(ManagedChannel ch) {
-    return KeyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
-  }
+  @RegisterExtension static final ServiceClients clients = new ServiceClients();
 
   static Stream<Arguments> keyAndScheme() {
     List<Arguments> out = new ArrayList<>();
@@ -95,7 +67,9 @@ class KeyServiceIT {
   void sign_everySchemeOfEveryKey_verifiesWithJdkVerifierAndGetKeyPublicKey(
       String keyName, SignatureScheme scheme) throws Exception {
     KeyInfo info =
-        stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
+        clients
+            .stub(ServiceClients.TEST)
+            .getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
     PublicKey pub = publicKey(info);
     byte[] message =
         ("ServerKeyExchange params for " + keyName + " / " + scheme.ianaName())
@@ -103,7 +77,8 @@ class KeyServiceIT {
     byte[] digest = MessageDigest.getInstance(scheme.hash().jcaName()).digest(message);
 
     byte[] sig =
-        stub(testClient)
+        clients
+            .stub(ServiceClients.TEST)
             .sign(
                 SignRequest.newBuilder()
                     .setKey(byName(keyName))
@@ -129,9 +104,12 @@ class KeyServiceIT {
   @ValueSource(strings = {"rsa1024", "rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521"})
   void getKey_byNameAndBySpkiSha256_resolveToTheSameKey(String keyName) throws Exception {
     KeyInfo byName =
-        stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
+        clients
+            .stub(ServiceClients.TEST)
+            .getKey(GetKeyRequest.newBuilder().setKey(byName(keyName)).build());
     KeyInfo bySpki =
-        stub(testClient)
+        clients
+            .stub(ServiceClients.TEST)
             .getKey(
                 GetKeyRequest.newBuilder()
                     .setKey(KeyRef.newBuilder().setSpkiSha256(byName.getSpkiSha256()))
@@ -153,7 +131,9 @@ class KeyServiceIT {
   void getKey_describesTypeSizeCurveAndExactlyTheFittingSchemes() {
     for (TestKey k : KEYS) {
       KeyInfo info =
-          stub(testClient).getKey(GetKeyRequest.newBuilder().setKey(byName(k.name())).build());
+          clients
+              .stub(ServiceClients.TEST)
+              .getKey(GetKeyRequest.newBuilder().setKey(byName(k.name())).build());
       List<Integer> expected =
           Arrays.stream(SignatureScheme.values())
               .filter(s -> s.fits(k.type(), k.bits(), k.curve()))
@@ -173,7 +153,10 @@ class KeyServiceIT {
   @Test
   void listKeys_testClient_listsEveryKeySortedByName() {
     List<KeyInfo> keys =
-        stub(testClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
+        clients
+            .stub(ServiceClients.TEST)
+            .listKeys(ListKeysRequest.getDefaultInstance())
+            .getKeysList();
 
     assertThat(keys)
         .extracting(KeyInfo::getName)
@@ -183,7 +166,10 @@ class KeyServiceIT {
   @Test
   void listKeys_limitedClient_listsOnlyEcKeysWithSignOnly() {
     List<KeyInfo> keys =
-        stub(limitedClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList();
+        clients
+            .stub(ServiceClients.LIMITED)
+            .listKeys(ListKeysRequest.getDefaultInstance())
+            .getKeysList();
 
     assertThat(keys).extracting(KeyInfo::getName).containsExactly("ec-p256", "ec-p384", "ec-p521");
     assertThat(keys)
@@ -193,7 +179,11 @@ class KeyServiceIT {
 
   @Test
   void listKeys_otherClient_listsNothing() {
-    assertThat(stub(otherClient).listKeys(ListKeysRequest.getDefaultInstance()).getKeysList())
+    assertThat(
+            clients
+                .stub(ServiceClients.OTHER)
+                .listKeys(ListKeysRequest.getDefaultInstance())
+                .getKeysList())
         .isEmpty();
   }
 
@@ -203,10 +193,13 @@ class KeyServiceIT {
     byte[] message = "limited".getBytes(StandardCharsets.UTF_8);
     byte[] digest = MessageDigest.getInstance("SHA-256").digest(message);
     KeyInfo info =
-        stub(limitedClient).getKey(GetKeyRequest.newBuilder().setKey(byName("ec-p256")).build());
+        clients
+            .stub(ServiceClients.LIMITED)
+            .getKey(GetKeyRequest.newBuilder().setKey(byName("ec-p256")).build());
 
     byte[] sig =
-        stub(limitedClient)
+        clients
+            .stub(ServiceClients.LIMITED)
             .sign(
                 SignRequest.newBuilder()
                     .setKey(byName("ec-p256"))

@@ -3,6 +3,7 @@ package dev.keyhold.service.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyhold.config.HsmConfig.VerifyMode;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.testing.SoftwareKey;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Signer over software keys: every scheme verifies with the JDK, and a faulty "HSM" is caught. */
 class SignerTest {
+  private static final Signer SIGNER = new Signer(VerifyMode.ALL);
   private static SoftwareKey rsa;
   private static Map<String, SoftwareKey> ec;
 
@@ -34,7 +36,7 @@ class SignerTest {
             "secp521r1", SoftwareKey.ec("soft-p521", "secp521r1"));
   }
 
-  private static HsmKey keyFor(SignatureScheme s) {
+  private static SoftwareKey keyFor(SignatureScheme s) {
     return s.curve() == null ? rsa : ec.get(s.curve());
   }
 
@@ -57,7 +59,7 @@ class SignerTest {
     byte[] message = ("message for " + s.ianaName()).getBytes(StandardCharsets.UTF_8);
     byte[] digest = MessageDigest.getInstance(s.hash().jcaName()).digest(message);
 
-    byte[] sig = Signer.sign(key, s, digest);
+    byte[] sig = SIGNER.sign(key, s, digest);
 
     assertThat(jdkVerify(s, key.description().publicKey(), message, sig)).isTrue();
     assertThat(Signer.verify(key.description(), s, digest, sig)).isTrue();
@@ -68,8 +70,8 @@ class SignerTest {
   void sign_pss_usesAFreshSaltEachTime(SignatureScheme s) throws GeneralSecurityException {
     byte[] digest = new byte[s.hash().length()];
 
-    byte[] a = Signer.sign(rsa, s, digest);
-    byte[] b = Signer.sign(rsa, s, digest);
+    byte[] a = SIGNER.sign(rsa, s, digest);
+    byte[] b = SIGNER.sign(rsa, s, digest);
 
     assertThat(a).hasSize(256).isNotEqualTo(b);
     assertThat(Signer.verify(rsa.description(), s, digest, a)).isTrue();
@@ -80,7 +82,7 @@ class SignerTest {
   void verify_otherDigest_isFalse() throws GeneralSecurityException {
     for (SignatureScheme s : SignatureScheme.values()) {
       byte[] digest = new byte[s.hash().length()];
-      byte[] sig = Signer.sign(keyFor(s), s, digest);
+      byte[] sig = SIGNER.sign(keyFor(s), s, digest);
       byte[] other = digest.clone();
       other[0] = 1;
       assertThat(Signer.verify(keyFor(s).description(), s, other, sig)).as(s.ianaName()).isFalse();
@@ -88,8 +90,8 @@ class SignerTest {
   }
 
   /** A key whose "HSM" corrupts its results, as a CRT fault would. */
-  private static HsmKey faulty(HsmKey inner, UnaryOperator<byte[]> fault) {
-    return new HsmKey() {
+  private static RawRsaKey faulty(SoftwareKey inner, UnaryOperator<byte[]> fault) {
+    return new RawRsaKey() {
       @Override
       public KeyDescription description() {
         return inner.description();
@@ -125,7 +127,7 @@ class SignerTest {
               return c;
             });
 
-    assertThatThrownBy(() -> Signer.sign(key, s, new byte[s.hash().length()]))
+    assertThatThrownBy(() -> SIGNER.sign(key, s, new byte[s.hash().length()]))
         .isInstanceOf(Signer.SignatureFaultException.class)
         .hasMessageContaining("does not verify")
         .hasMessageContaining(s.ianaName());
@@ -133,8 +135,8 @@ class SignerTest {
 
   @Test
   void sign_pssWhenRawRsaFails_propagatesTheHsmException() {
-    HsmKey failing =
-        new HsmKey() {
+    RawRsaKey failing =
+        new RawRsaKey() {
           @Override
           public KeyDescription description() {
             return rsa.description();
@@ -157,14 +159,14 @@ class SignerTest {
         };
 
     assertThatThrownBy(
-            () -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32]))
+            () -> SIGNER.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32]))
         .isInstanceOf(GeneralSecurityException.class)
         .hasMessage("CKR_FUNCTION_FAILED");
   }
 
   @Test
   void sign_pssWhenRawRsaThrowsProviderException_propagatesIt() {
-    HsmKey failing =
+    RawRsaKey failing =
         faulty(
             rsa,
             b -> {
@@ -172,7 +174,7 @@ class SignerTest {
             });
 
     assertThatThrownBy(
-            () -> Signer.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA512, new byte[64]))
+            () -> SIGNER.sign(failing, SignatureScheme.RSA_PSS_RSAE_SHA512, new byte[64]))
         .isInstanceOf(ProviderException.class)
         .hasMessageContaining("CKR_DEVICE_ERROR");
   }

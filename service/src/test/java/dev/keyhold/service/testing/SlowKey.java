@@ -3,6 +3,7 @@ package dev.keyhold.service.testing;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
+import dev.keyhold.service.keys.RawRsaKey;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -14,7 +15,7 @@ import java.util.function.UnaryOperator;
  * A test decorator around a real HSM key: waits {@link #delay} before each HSM call and counts how
  * many calls entered the HSM. Lets tests make the HSM slow on purpose.
  */
-public final class SlowKey implements HsmKey {
+public final class SlowKey implements RawRsaKey {
   private final HsmKey inner;
   private final Control control;
 
@@ -92,7 +93,7 @@ public final class SlowKey implements HsmKey {
   @Override
   public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
     enter();
-    return inner.rawRsa(input);
+    return RawRsaKey.of(inner).rawRsa(input);
   }
 
   @Override

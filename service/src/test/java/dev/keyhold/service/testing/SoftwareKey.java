@@ -3,7 +3,10 @@ package dev.keyhold.service.testing;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
-import dev.keyhold.service.pki.LocalPki;
+import dev.keyhold.service.keys.RawRsaKey;
+import dev.keyhold.service.pkcs11.SignatureMechanisms;
+import dev.keyhold.service.pkcs11.SignatureMechanisms.Mechanism;
+import dev.keyhold.service.setup.LocalPki;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -17,7 +20,7 @@ import javax.crypto.Cipher;
  * PremasterDecryptor) that need no HSM. Never used by integration tests, which run against the real
  * SoftHSM token.
  */
-public final class SoftwareKey implements HsmKey {
+public final class SoftwareKey implements RawRsaKey {
   private final KeyDescription description;
   private final KeyPair pair;
 
@@ -54,36 +57,23 @@ public final class SoftwareKey implements HsmKey {
     return description;
   }
 
+  /** The same mechanisms as the token ({@link SignatureMechanisms}), by the JDK's providers. */
   @Override
   public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
-    Signature s;
-    byte[] input;
-    switch (scheme.padding()) {
-      case PKCS1 -> {
-        s = Signature.getInstance("NONEwithRSA");
-        input = scheme.hash().digestInfo(digest);
-      }
-      case ECDSA -> {
-        s = Signature.getInstance("NONEwithECDSA");
-        input = digest;
-      }
-      default -> throw new GeneralSecurityException("PSS goes through rawRsa");
-    }
-    s.initSign(pair.getPrivate());
-    s.update(input);
-    return s.sign();
+    Mechanism m = SignatureMechanisms.of(scheme); // PSS rows refuse: PSS goes through rawRsa
+    return m.sign(Signature.getInstance(m.jcaAlgorithm()), pair.getPrivate(), digest);
   }
 
   @Override
   public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
-    Cipher c = Cipher.getInstance("RSA/ECB/NoPadding");
+    Cipher c = Cipher.getInstance(SignatureMechanisms.RAW_RSA);
     c.init(Cipher.DECRYPT_MODE, pair.getPrivate());
     return c.doFinal(input);
   }
 
   @Override
   public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
-    Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+    Cipher c = Cipher.getInstance(SignatureMechanisms.PKCS1_DECRYPT);
     c.init(Cipher.DECRYPT_MODE, pair.getPrivate());
     return c.doFinal(ciphertext);
   }

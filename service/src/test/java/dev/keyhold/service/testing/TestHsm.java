@@ -5,7 +5,7 @@ import dev.keyhold.config.PinSource;
 import dev.keyhold.service.pkcs11.KeyProvisioner;
 import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import dev.keyhold.config.TlsConfig;
 import dev.keyhold.service.KeyholdServer;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.ops.OperationMetrics;
-import dev.keyhold.service.pki.PkiDirectory;
+import dev.keyhold.service.setup.PkiDirectory;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;

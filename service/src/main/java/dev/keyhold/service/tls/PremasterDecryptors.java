@@ -1,7 +1,7 @@
-package dev.keyhold.service.keys;
+package dev.keyhold.service.tls;
 
 import dev.keyhold.config.HsmConfig.DecryptMode;
-import dev.keyhold.service.tls.PremasterDecryptor;
+import dev.keyhold.service.keys.HsmKey;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.ConcurrentHashMap;
 

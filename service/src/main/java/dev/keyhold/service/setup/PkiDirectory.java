@@ -1,4 +1,4 @@
-package dev.keyhold.service.pki;
+package dev.keyhold.service.setup;
 
 import java.io.IOException;
 import java.io.Reader;
