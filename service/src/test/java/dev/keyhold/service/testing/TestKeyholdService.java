@@ -7,6 +7,7 @@ import dev.keyhold.config.TlsConfig;
 import dev.keyhold.service.KeyholdServer;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.ops.OperationMetrics;
+import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.setup.PkiDirectory;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
@@ -66,6 +67,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private UnaryOperator<HsmKey> decorator = UnaryOperator.identity();
     private HsmConfig.DecryptMode decryptMode = HsmConfig.DecryptMode.RAW;
     private int port = 0;
+    private Pkcs11Token token;
 
     public Builder sessions(int sessions) {
       this.sessions = sessions;
@@ -101,11 +103,21 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Serves the keys of this token instead of the JVM's shared one, e.g. {@link
+     * FaultShim#openToken()} to put the fault shim between the service and SoftHSM.
+     */
+    public Builder token(Pkcs11Token token) {
+      this.token = token;
+      return this;
+    }
+
     public TestKeyholdService start() {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
       Path audit = hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
-      HsmConfig base = hsm.hsmConfig();
+      Pkcs11Token served = token != null ? token : hsm.token();
+      HsmConfig base = served.config();
       HsmConfig h =
           new HsmConfig(
               base.library(),
@@ -127,7 +139,7 @@ public final class TestKeyholdService implements AutoCloseable {
               16 * 1024,
               Duration.ofMinutes(30));
       try {
-        return new TestKeyholdService(hsm, KeyholdServer.start(cfg, hsm.token(), decorator), audit);
+        return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
       } catch (Exception e) {
         throw new IllegalStateException("cannot start the test service: " + e.getMessage(), e);
       }
