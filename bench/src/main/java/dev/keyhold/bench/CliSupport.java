@@ -188,6 +188,32 @@ final class CliSupport {
     return new ServiceHandle(null, null, "external at " + resolvedTarget);
   }
 
+  /** How long each step warms up and is measured: the same for every mode. */
+  static final class StepTiming {
+    @Option(
+        names = "--warmup",
+        defaultValue = "3s",
+        converter = DurationConverter.class,
+        description = "warm-up per step (default: ${DEFAULT-VALUE})")
+    Duration warmup;
+
+    @Option(
+        names = "--first-warmup",
+        defaultValue = "10s",
+        converter = DurationConverter.class,
+        description =
+            "warm-up of each mode's first step: JIT of both JVMs, connections (default:"
+                + " ${DEFAULT-VALUE})")
+    Duration firstWarmup;
+
+    @Option(
+        names = "--duration",
+        defaultValue = "10s",
+        converter = DurationConverter.class,
+        description = "measured time per step (default: ${DEFAULT-VALUE})")
+    Duration duration;
+  }
+
   /** Where the JSON and HTML go. */
   static final class OutputOptions {
     @Option(

@@ -56,28 +56,7 @@ final class HandshakesCommand implements Callable<Integer> {
       description = "client connections in flight (threads) per step (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
 
-  @Option(
-      names = "--warmup",
-      defaultValue = "3s",
-      converter = CliSupport.DurationConverter.class,
-      description = "warm-up per step (default: ${DEFAULT-VALUE})")
-  Duration warmup;
-
-  @Option(
-      names = "--first-warmup",
-      defaultValue = "10s",
-      converter = CliSupport.DurationConverter.class,
-      description =
-          "warm-up of each mode's first step: JIT of both JVMs, connections (default:"
-              + " ${DEFAULT-VALUE})")
-  Duration firstWarmup;
-
-  @Option(
-      names = "--duration",
-      defaultValue = "10s",
-      converter = CliSupport.DurationConverter.class,
-      description = "measured time per step (default: ${DEFAULT-VALUE})")
-  Duration duration;
+  @Mixin CliSupport.StepTiming timing = new CliSupport.StepTiming();
 
   @Option(
       names = "--event-loops",
@@ -142,9 +121,9 @@ final class HandshakesCommand implements Callable<Integer> {
               selected,
               pkcs11,
               concurrency,
-              warmup,
-              firstWarmup,
-              duration,
+              timing.warmup,
+              timing.firstWarmup,
+              timing.duration,
               jsseWorkers,
               eventLoops,
               protocol == null ? null : new String[] {protocol},

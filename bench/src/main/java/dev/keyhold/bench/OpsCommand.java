@@ -62,28 +62,7 @@ final class OpsCommand implements Callable<Integer> {
       description = "in-flight operations per step (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
 
-  @Option(
-      names = "--warmup",
-      defaultValue = "3s",
-      converter = CliSupport.DurationConverter.class,
-      description = "warm-up per step (default: ${DEFAULT-VALUE})")
-  Duration warmup;
-
-  @Option(
-      names = "--first-warmup",
-      defaultValue = "10s",
-      converter = CliSupport.DurationConverter.class,
-      description =
-          "warm-up of each mode's first step: JIT of both JVMs, connections (default:"
-              + " ${DEFAULT-VALUE})")
-  Duration firstWarmup;
-
-  @Option(
-      names = "--duration",
-      defaultValue = "10s",
-      converter = CliSupport.DurationConverter.class,
-      description = "measured time per step (default: ${DEFAULT-VALUE})")
-  Duration duration;
+  @Mixin CliSupport.StepTiming timing = new CliSupport.StepTiming();
 
   @Option(
       names = "--baselines",
@@ -124,9 +103,9 @@ final class OpsCommand implements Callable<Integer> {
               op,
               scheme,
               concurrency,
-              warmup,
-              firstWarmup,
-              duration,
+              timing.warmup,
+              timing.firstWarmup,
+              timing.duration,
               selected,
               pkcs11,
               serviceCpu,

@@ -29,78 +29,9 @@ public enum SignatureScheme {
 
   /** The digest algorithms the schemes use, with their JCA names and output lengths. */
   public enum Hash {
-    SHA256(
-        "SHA-256",
-        32,
-        new byte[] {
-          0x30,
-          0x31,
-          0x30,
-          0x0d,
-          0x06,
-          0x09,
-          0x60,
-          (byte) 0x86,
-          0x48,
-          0x01,
-          0x65,
-          0x03,
-          0x04,
-          0x02,
-          0x01,
-          0x05,
-          0x00,
-          0x04,
-          0x20
-        }),
-    SHA384(
-        "SHA-384",
-        48,
-        new byte[] {
-          0x30,
-          0x41,
-          0x30,
-          0x0d,
-          0x06,
-          0x09,
-          0x60,
-          (byte) 0x86,
-          0x48,
-          0x01,
-          0x65,
-          0x03,
-          0x04,
-          0x02,
-          0x02,
-          0x05,
-          0x00,
-          0x04,
-          0x30
-        }),
-    SHA512(
-        "SHA-512",
-        64,
-        new byte[] {
-          0x30,
-          0x51,
-          0x30,
-          0x0d,
-          0x06,
-          0x09,
-          0x60,
-          (byte) 0x86,
-          0x48,
-          0x01,
-          0x65,
-          0x03,
-          0x04,
-          0x02,
-          0x03,
-          0x05,
-          0x00,
-          0x04,
-          0x40
-        });
+    SHA256("SHA-256", 32, "3031300d060960864801650304020105000420"),
+    SHA384("SHA-384", 48, "3041300d060960864801650304020205000430"),
+    SHA512("SHA-512", 64, "3051300d060960864801650304020305000440");
 
     private final String jcaName;
     private final int length;
@@ -109,10 +40,10 @@ public enum SignatureScheme {
     @SuppressWarnings("ImmutableEnumChecker")
     private final byte[] digestInfoPrefix;
 
-    Hash(String jcaName, int length, byte[] digestInfoPrefix) {
+    Hash(String jcaName, int length, String digestInfoPrefixHex) {
       this.jcaName = jcaName;
       this.length = length;
-      this.digestInfoPrefix = digestInfoPrefix;
+      this.digestInfoPrefix = java.util.HexFormat.of().parseHex(digestInfoPrefixHex);
     }
 
     /** JCA MessageDigest name, e.g. "SHA-256". */

@@ -373,28 +373,8 @@ public final class HandshakeBench {
       List<Ratio> out, List<ModeResult> modes, String a, String b, Double target) {
     ModeResult x = modes.stream().filter(m -> m.mode().equals(a)).findFirst().orElse(null);
     ModeResult y = modes.stream().filter(m -> m.mode().equals(b)).findFirst().orElse(null);
-    if (x == null || y == null || y.peakOpsPerSecond() <= 0) {
-      return;
-    }
-    out.add(
-        new Ratio(
-            a,
-            b,
-            0,
-            Math.round(x.peakOpsPerSecond() / y.peakOpsPerSecond() * 1000) / 1000.0,
-            target));
-    for (StepResult st : x.steps()) {
-      y.step(st.concurrency())
-          .filter(o -> o.opsPerSecond() > 0)
-          .ifPresent(
-              o ->
-                  out.add(
-                      new Ratio(
-                          a,
-                          b,
-                          st.concurrency(),
-                          Math.round(st.opsPerSecond() / o.opsPerSecond() * 1000) / 1000.0,
-                          null)));
+    if (x != null && y != null) {
+      out.addAll(Ratio.between(x, y, target));
     }
   }
 }

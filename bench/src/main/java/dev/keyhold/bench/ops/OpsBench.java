@@ -295,26 +295,7 @@ public final class OpsBench {
         continue;
       }
       Double target = b.mode().equals("pkcs11-direct") ? (ec ? 0.5 : 0.85) : null;
-      out.add(
-          new Ratio(
-              "keyhold",
-              b.mode(),
-              0,
-              round3(kh.peakOpsPerSecond() / b.peakOpsPerSecond()),
-              target));
-      for (StepResult st : kh.steps()) {
-        b.step(st.concurrency())
-            .filter(x -> x.opsPerSecond() > 0)
-            .ifPresent(
-                x ->
-                    out.add(
-                        new Ratio(
-                            "keyhold",
-                            b.mode(),
-                            st.concurrency(),
-                            round3(st.opsPerSecond() / x.opsPerSecond()),
-                            null)));
-      }
+      out.addAll(Ratio.between(kh, b, target));
     }
     return out;
   }
