@@ -3,7 +3,7 @@ package dev.keyhold.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.net.ServerSocket;
@@ -93,15 +93,7 @@ class DemoMainIT {
   }
 
   private Path chain(TestKeyholdService svc, String key) throws Exception {
-    KeyholdClient c =
-        KeyholdClient.create(
-            KeyholdClientConfig.builder()
-                .target(svc.target())
-                .trustedCa(svc.caCert())
-                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                .authority("localhost")
-                .deadline(Duration.ofSeconds(5))
-                .build());
+    KeyholdClient c = TestClients.connect(svc, Duration.ofSeconds(5));
     try (c) {
       var info = c.getKey(key);
       var pub =

@@ -3,7 +3,7 @@ package dev.keyhold.client.jca;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.charset.StandardCharsets;
@@ -31,15 +31,7 @@ class KeyholdProviderIT {
   static void start() {
     KeyholdProvider.install();
     svc = TestKeyholdService.start();
-    client =
-        KeyholdClient.create(
-            KeyholdClientConfig.builder()
-                .target(svc.target())
-                .trustedCa(svc.caCert())
-                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                .authority("localhost")
-                .deadline(Duration.ofSeconds(5))
-                .build());
+    client = TestClients.connect(svc, Duration.ofSeconds(5));
   }
 
   @AfterAll

@@ -1,7 +1,7 @@
 package dev.keyhold.client.jsse;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,14 +29,7 @@ final class TlsPeers {
 
   /** A Keyhold client for the test service, as {@code clientName}. */
   static KeyholdClient client(TestKeyholdService svc, String clientName, Duration deadline) {
-    return KeyholdClient.create(
-        KeyholdClientConfig.builder()
-            .target(svc.target())
-            .trustedCa(svc.caCert())
-            .clientCertificate(svc.clientCert(clientName), svc.clientKey(clientName))
-            .authority("localhost")
-            .deadline(deadline)
-            .build());
+    return KeyholdClient.create(TestClients.config(svc, clientName).deadline(deadline).build());
   }
 
   /** Trust managers whose anchors are exactly these certificates. */

@@ -3,7 +3,7 @@ package dev.keyhold.client.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.time.Duration;
 import java.util.List;
@@ -18,15 +18,7 @@ class KeyholdServerTlsIT {
   @Test
   void rsaAndEcKeys_eachClientKind_getsUsableKeyAndExactVersion() throws Exception {
     try (TestKeyholdService svc = TestKeyholdService.start();
-        KeyholdClient client =
-            KeyholdClient.create(
-                KeyholdClientConfig.builder()
-                    .target(svc.target())
-                    .trustedCa(svc.caCert())
-                    .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                    .authority("localhost")
-                    .deadline(Duration.ofSeconds(10))
-                    .build());
+        KeyholdClient client = TestClients.connect(svc, Duration.ofSeconds(10));
         KeyholdServerTls tls =
             KeyholdServerTls.create(
                 client,

@@ -3,7 +3,7 @@ package dev.keyhold.client.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.bootstrap.Bootstrap;
@@ -54,15 +54,7 @@ class NettyClientAuthIT {
   @BeforeAll
   static void start() throws Exception {
     svc = TestKeyholdService.start();
-    client =
-        KeyholdClient.create(
-            KeyholdClientConfig.builder()
-                .target(svc.target())
-                .trustedCa(svc.caCert())
-                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                .authority("localhost")
-                .deadline(Duration.ofSeconds(10))
-                .build());
+    client = TestClients.connect(svc, Duration.ofSeconds(10));
     pki = svc.hsm().pki().loadOrCreateCa();
     ca = pki.caCertificate();
   }

@@ -3,7 +3,7 @@ package dev.keyhold.client.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
@@ -24,15 +24,7 @@ class NettyEventLoopIT {
   void slowHsm_oneEventLoop_establishedConnectionServedWhileHandshakeWaits() throws Exception {
     SlowKey.Control ctrl = new SlowKey.Control();
     try (TestKeyholdService svc = TestKeyholdService.builder().decorator(ctrl.decorator()).start();
-        KeyholdClient client =
-            KeyholdClient.create(
-                KeyholdClientConfig.builder()
-                    .target(svc.target())
-                    .trustedCa(svc.caCert())
-                    .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                    .authority("localhost")
-                    .deadline(Duration.ofSeconds(20))
-                    .build())) {
+        KeyholdClient client = TestClients.connect(svc, Duration.ofSeconds(20))) {
       SslContext ctx = KeyholdSslContexts.forServer(client, "ec-p256");
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
           KeepAliveHttpsConnection established =

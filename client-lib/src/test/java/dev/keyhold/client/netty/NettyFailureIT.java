@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
@@ -24,14 +24,7 @@ class NettyFailureIT {
 
   private static KeyholdClient client(TestKeyholdService svc, String identity, Duration deadline) {
     return KeyholdClient.create(
-        KeyholdClientConfig.builder()
-            .target(svc.target())
-            .trustedCa(svc.caCert())
-            .clientCertificate(svc.clientCert(identity), svc.clientKey(identity))
-            .authority("localhost")
-            .deadline(deadline)
-            .maxAttempts(2)
-            .build());
+        TestClients.config(svc, identity).deadline(deadline).maxAttempts(2).build());
   }
 
   @Test

@@ -3,7 +3,7 @@ package dev.keyhold.client.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
@@ -27,15 +27,7 @@ class NettyHandshakeIT {
   @BeforeAll
   static void start() throws Exception {
     svc = TestKeyholdService.start();
-    client =
-        KeyholdClient.create(
-            KeyholdClientConfig.builder()
-                .target(svc.target())
-                .trustedCa(svc.caCert())
-                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                .authority("localhost")
-                .deadline(java.time.Duration.ofSeconds(10))
-                .build());
+    client = TestClients.connect(svc, java.time.Duration.ofSeconds(10));
     for (String key : new String[] {"rsa2048", "rsa3072", "ec-p256", "ec-p384", "ec-p521"}) {
       SslContext ctx = KeyholdSslContexts.forServer(client, key);
       contexts.put(key, ctx);

@@ -1,7 +1,7 @@
 package dev.keyhold.demo.jsse;
 
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Files;
@@ -22,14 +22,7 @@ final class DemoPki {
 
   static KeyholdClient client(TestKeyholdService svc, String name, Duration deadline) {
     return KeyholdClient.create(
-        KeyholdClientConfig.builder()
-            .target(svc.target())
-            .trustedCa(svc.caCert())
-            .clientCertificate(svc.clientCert(name), svc.clientKey(name))
-            .authority("localhost")
-            .deadline(deadline)
-            .maxAttempts(2)
-            .build());
+        TestClients.config(svc, name).deadline(deadline).maxAttempts(2).build());
   }
 
   /** Writes leaf + CA for the HSM key {@code keyName} into {@code dir}; returns the file. */

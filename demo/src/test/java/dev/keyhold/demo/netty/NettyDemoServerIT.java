@@ -6,7 +6,7 @@ import dev.keyhold.client.netty.KeyholdServerTls;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;
 import dev.keyhold.client.rpc.KeyholdClient;
-import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.client.testing.TestClients;
 import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
@@ -37,15 +37,7 @@ class NettyDemoServerIT {
   @BeforeAll
   static void start() {
     svc = TestKeyholdService.start();
-    client =
-        KeyholdClient.create(
-            KeyholdClientConfig.builder()
-                .target(svc.target())
-                .trustedCa(svc.caCert())
-                .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
-                .authority("localhost")
-                .deadline(Duration.ofSeconds(10))
-                .build());
+    client = TestClients.connect(svc, Duration.ofSeconds(10));
   }
 
   @AfterAll
