@@ -14,7 +14,7 @@
 #                           from a container, else host)
 #   KEYHOLD_CHECK_KEEP=1    keep the images (the base image is always kept: it is an input)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${KEYHOLD_CHECK_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}   # the repository whose HEAD is built
 SERVICE_PORT=${KEYHOLD_CHECK_SERVICE_PORT:-27443}
 DEMO_PORT=${KEYHOLD_CHECK_DEMO_PORT:-28443}
 METRICS_PORT=${KEYHOLD_CHECK_METRICS_PORT:-29464}
@@ -70,6 +70,10 @@ default_ulimits = ["nofile=65536:65536", "nproc=32768:32768"]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+
+[network]
+# Debian's podman also ships a CNI config, but not the CNI plugins it names: use netavark.
+network_backend = "netavark"
 CONF
 export CONTAINERS_CONF="$WORK/containers.conf"
 
