@@ -62,9 +62,13 @@ fi
 say "$(podman --version)"
 
 # ---- 2. containers.conf: runc, explicit ulimits; cgroupfs and file events (no systemd here) ------
+# Containers may not raise a limit above this shell's hard limit (runc: "error setting rlimit ...
+# operation not permitted"), so take the hard limits, capped.
+cap() { local h; h=$(ulimit -H "$1"); [ "$h" = unlimited ] || [ "$h" -gt "$2" ] && h=$2; echo "$h"; }
+NOFILE=$(cap -n 65536); NPROC=$(cap -u 32768)
 cat >"$WORK/containers.conf" <<CONF
 [containers]
-default_ulimits = ["nofile=65536:65536", "nproc=32768:32768"]
+default_ulimits = ["nofile=$NOFILE:$NOFILE", "nproc=$NPROC:$NPROC"]
 
 [engine]
 runtime = "runc"
