@@ -10,7 +10,7 @@
 # Environment:
 #   KEYHOLD_CHECK_SERVICE_PORT / _DEMO_PORT / _METRICS_PORT   host ports (27443 / 28443 / 29464), loopback
 #   KEYHOLD_READY_PATH   the health check's path (default: /readyz if the service has it, else /healthz)
-#   KEYHOLD_BUILD_NETWORK   podman build --network value; default: probed (bridge if the mirror answers
+#   KEYHOLD_BUILD_NETWORK   podman build --network value; default: probed (private if the mirror answers
 #                           from a container, else host)
 #   KEYHOLD_CHECK_KEEP=1    keep the images (the base image is always kept: it is an input)
 set -euo pipefail
@@ -97,7 +97,7 @@ fi
 # ---- 4. can a build container reach Debian's mirror and Maven Central? -------------------------
 if [ -z "${KEYHOLD_BUILD_NETWORK:-}" ]; then
   if podman run --rm "$BASE" sh -c 'apt-get -qq update >/dev/null 2>&1' 2>/dev/null; then
-    KEYHOLD_BUILD_NETWORK=bridge
+    KEYHOLD_BUILD_NETWORK=private   # podman build's own default: a network namespace of its own
   else
     KEYHOLD_BUILD_NETWORK=host
   fi
