@@ -111,8 +111,15 @@ if [ -z "${KEYHOLD_READY_PATH:-}" ]; then
   if grep -rqs '"/readyz"' "$WORK/src/service/src/main/java"; then KEYHOLD_READY_PATH=/readyz; else KEYHOLD_READY_PATH=/healthz; fi
 fi
 say "health check path: $KEYHOLD_READY_PATH"
+# Maven Central over TLS: if this host trusts extra CAs (a TLS-intercepting egress proxy), the
+# build stage needs them too; they are mounted for the build only and never land in an image.
+ca_mount=()
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  ca_mount=(-v /usr/local/share/ca-certificates:/usr/local/share/ca-certificates:ro)
+  say "mounting the host's extra CA certificates into the build"
+fi
 build() { # target tag
-  podman build --format docker --network "$KEYHOLD_BUILD_NETWORK" --pull=never \
+  podman build --format docker --network "$KEYHOLD_BUILD_NETWORK" --pull=never "${ca_mount[@]}" \
     -f hsm-config/docker/Dockerfile --target "$1" --build-arg READY_PATH="$KEYHOLD_READY_PATH" -t "$2" "$WORK/src" \
     >"$WORK/build-$1.log" 2>&1 || { tail -n 40 "$WORK/build-$1.log"; fail "podman build --target $1 failed"; }
 }
