@@ -2,6 +2,7 @@ package dev.keyhold.service.grpc;
 
 import dev.keyhold.proto.v1.ErrorReason;
 import dev.keyhold.service.grpc.Errors.KeyholdStatusException;
+import dev.keyhold.service.keys.HsmException;
 import dev.keyhold.service.keys.HsmExecutor;
 import dev.keyhold.service.ops.ApiOperation;
 import io.grpc.Context;
@@ -9,6 +10,7 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.security.GeneralSecurityException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a blocking HSM step on the bounded {@link HsmExecutor}, in the call's gRPC Context (so the
@@ -44,7 +46,7 @@ final class HsmDispatcher {
                 () -> {
                   try {
                     checkStillWanted(ctx);
-                    T result = ctx.call(call::run);
+                    T result = ctx.call(() -> retryingThrottled(call, ctx.getDeadline()));
                     recorder.succeed(op, keyName, scheme, start, obs, result);
                   } catch (Exception e) {
                     recorder.fail(
@@ -64,6 +66,38 @@ final class HsmDispatcher {
               "the HSM executor is full ("
                   + executor.threads()
                   + " sessions busy and the queue is full); retry later or on another replica"));
+    }
+  }
+
+  /** Longest single wait between retries of a throttled call. */
+  private static final long MAX_BACKOFF_MILLIS = 500;
+
+  /** Without a deadline, how long throttled retries may go on in all. */
+  private static final long NO_DEADLINE_BUDGET_MILLIS = 2000;
+
+  /**
+   * Runs the call; while the HSM answers with a throttling code, waits (10 ms, doubling, at most
+   * {@value #MAX_BACKOFF_MILLIS} ms) and tries again, as long as the wait ends before the call's
+   * deadline. The last throttled failure is the answer when time runs out.
+   */
+  static <T> T retryingThrottled(HsmCall<T> call, Deadline deadline)
+      throws GeneralSecurityException, KeyholdStatusException, InterruptedException {
+    long end =
+        deadline != null
+            ? System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS)
+            : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NO_DEADLINE_BUDGET_MILLIS);
+    long backoff = 10;
+    while (true) {
+      try {
+        return call.run();
+      } catch (HsmException e) {
+        if (e.reason() != HsmException.Reason.THROTTLED
+            || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff) >= end) {
+          throw e;
+        }
+      }
+      Thread.sleep(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
     }
   }
 
