@@ -27,6 +27,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -102,7 +103,13 @@ public final class KeyholdServer implements AutoCloseable {
     List<HsmKey> keys = supervisor.keys().stream().map(k -> decorator.apply(k)).toList();
     Keystore keystore = new StaticKeystore(keys);
     AuditLog audit = AuditLog.open(config.audit());
-    HsmExecutor executor = new HsmExecutor(config.hsm().sessions(), config.hsm().queue());
+    HsmExecutor executor =
+        new HsmExecutor(
+            config.hsm().sessions(), config.hsm().queue(), config.hsm().maxStuckThreads());
+    executor.onStuckChange(n -> serviceHealth.stuck(n >= executor.maxStuckThreads()));
+    Gauge.builder("keyhold.hsm.stuck.threads", executor, HsmExecutor::stuckThreads)
+        .description("HSM executor threads still in a PKCS#11 call past their caller's deadline")
+        .register(metrics.registry());
     KeyServiceImpl api =
         new KeyServiceImpl(
             keystore,

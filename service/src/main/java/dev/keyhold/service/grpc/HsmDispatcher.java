@@ -11,6 +11,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs a blocking HSM step on the bounded {@link HsmExecutor}, in the call's gRPC Context (so the
@@ -39,21 +40,66 @@ final class HsmDispatcher {
       long start,
       StreamObserver<T> obs,
       HsmCall<T> call) {
+    if (executor.tooManyStuck()) {
+      recorder.fail(
+          op,
+          keyName,
+          scheme,
+          start,
+          obs,
+          Errors.of(
+              Status.Code.UNAVAILABLE,
+              ErrorReason.HSM_FAILURE,
+              executor.stuckThreads()
+                  + " HSM calls are stuck past their deadlines; retry on another replica"));
+      return;
+    }
     Context ctx = Context.current();
+    AtomicBoolean answered = new AtomicBoolean();
+    AtomicBoolean running = new AtomicBoolean();
+    AtomicBoolean markedStuck = new AtomicBoolean();
+    // The deadline (or a cancel) answers the call on time, even while the HSM thread is still
+    // blocked in PKCS#11; that thread then counts as stuck until its call returns.
+    Context.CancellationListener onDeadline =
+        c -> {
+          if (answered.compareAndSet(false, true)) {
+            if (running.get() && markedStuck.compareAndSet(false, true)) {
+              executor.stuck();
+            }
+            recorder.fail(op, keyName, scheme, start, obs, expired(ctx));
+          }
+        };
+    ctx.addListener(onDeadline, Runnable::run);
     boolean accepted =
         executor.trySubmit(
             ctx.wrap(
                 () -> {
+                  running.set(true);
                   try {
                     checkStillWanted(ctx);
                     T result = ctx.call(() -> retryingThrottled(call, ctx.getDeadline()));
-                    recorder.succeed(op, keyName, scheme, start, obs, result);
+                    if (answered.compareAndSet(false, true)) {
+                      recorder.succeed(op, keyName, scheme, start, obs, result);
+                    }
                   } catch (Exception e) {
-                    recorder.fail(
-                        op, keyName, scheme, start, obs, HsmErrorMapper.toStatus(e, op, keyName));
+                    if (answered.compareAndSet(false, true)) {
+                      recorder.fail(
+                          op, keyName, scheme, start, obs, HsmErrorMapper.toStatus(e, op, keyName));
+                    }
+                  } finally {
+                    ctx.removeListener(onDeadline);
+                    running.set(false);
+                    // Either the listener marked it stuck already, or it cannot any more.
+                    if (!markedStuck.compareAndSet(false, true)) {
+                      executor.unstuck();
+                    }
                   }
                 }));
     if (!accepted) {
+      ctx.removeListener(onDeadline);
+      if (!answered.compareAndSet(false, true)) {
+        return;
+      }
       recorder.fail(
           op,
           keyName,
@@ -67,6 +113,20 @@ final class HsmDispatcher {
                   + executor.threads()
                   + " sessions busy and the queue is full); retry later or on another replica"));
     }
+  }
+
+  private static KeyholdStatusException expired(Context ctx) {
+    Deadline deadline = ctx.getDeadline();
+    // A client whose own deadline fires cancels the stream, often a moment before ours fires:
+    // a cancel that close to the deadline is the deadline.
+    if (deadline != null && deadline.timeRemaining(TimeUnit.MILLISECONDS) <= 100) {
+      return Errors.of(
+          Status.Code.DEADLINE_EXCEEDED,
+          ErrorReason.DEADLINE,
+          "the deadline passed while the HSM was still working; the call was answered on time");
+    }
+    return Errors.of(
+        Status.Code.CANCELLED, ErrorReason.DEADLINE, "the call was cancelled by its caller");
   }
 
   /** Longest single wait between retries of a throttled call. */

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the service tells health checks: SERVING while at least one token serves, no more than the
@@ -18,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * keyhold_hsm_token_state_changes_total{token,state}}.
  */
 public final class ServiceHealth implements TokenState.Listener {
+  private static final Logger log = LoggerFactory.getLogger(ServiceHealth.class);
+
   private final HealthStatusManager grpc;
   private final List<String> services;
   private final OperationMetrics metrics;
@@ -62,7 +66,14 @@ public final class ServiceHealth implements TokenState.Listener {
   }
 
   /** Too many HSM threads are stuck past their callers' deadlines (or no longer). */
-  public void stuck(boolean tooMany) {
+  public synchronized void stuck(boolean tooMany) {
+    if (stuck != tooMany) {
+      if (tooMany) {
+        log.warn("hsm.maxStuckThreads HSM threads are stuck past their deadlines: not serving");
+      } else {
+        log.info("stuck HSM calls returned: serving again");
+      }
+    }
     stuck = tooMany;
     update();
   }
