@@ -52,6 +52,7 @@ public final class KeyholdServer implements AutoCloseable {
   private final Keystore keystore;
   private final ServiceHealth serviceHealth;
   private final TokenSupervisor supervisor;
+  private final java.time.Duration shutdownGrace;
 
   private KeyholdServer(
       Server server,
@@ -62,7 +63,9 @@ public final class KeyholdServer implements AutoCloseable {
       HealthStatusManager health,
       ServiceHealth serviceHealth,
       TokenSupervisor supervisor,
-      Keystore keystore) {
+      Keystore keystore,
+      java.time.Duration shutdownGrace) {
+    this.shutdownGrace = shutdownGrace;
     this.serviceHealth = serviceHealth;
     this.supervisor = supervisor;
     this.server = server;
@@ -160,7 +163,8 @@ public final class KeyholdServer implements AutoCloseable {
             health,
             serviceHealth,
             supervisor,
-            keystore);
+            keystore,
+            config.shutdownGrace());
     log.info(
         "Keyhold listening on {}:{} (mTLS, TLS 1.3) with {} HSM sessions; keys: {}",
         listen.host(),
@@ -207,13 +211,20 @@ public final class KeyholdServer implements AutoCloseable {
     server.awaitTermination();
   }
 
+  /**
+   * Stops gracefully: NOT_SERVING in health first, then no new calls (new streams are refused with
+   * UNAVAILABLE before they are accepted), in-flight calls finish within {@code shutdownGrace},
+   * then the HSM threads stop, the token's sessions are let go and it is logged out, the audit log
+   * is flushed.
+   */
   @Override
   public void close() {
     serviceHealth.shuttingDown();
     health.enterTerminalState();
     server.shutdown();
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+      if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("in-flight calls did not finish within {}: cancelling them", shutdownGrace);
         server.shutdownNow();
       }
     } catch (InterruptedException e) {
