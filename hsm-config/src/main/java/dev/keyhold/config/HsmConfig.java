@@ -2,6 +2,10 @@ package dev.keyhold.config;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /**
  * How to reach one PKCS#11 token.
@@ -19,6 +23,13 @@ import java.nio.file.Path;
  * @param verifySignatures which signatures are verified with the public key before they are
  *     returned: {@link VerifyMode#ALL} (default) or {@link VerifyMode#RSA} (RSA only: the RSA-CRT
  *     fault check, without doubling the HSM work of every ECDSA signature)
+ * @param probeInterval how often a background probe checks the token (token info and one real
+ *     signature); health flips within one interval of the token failing or recovering
+ * @param maxStuckThreads how many HSM executor threads may hang in a PKCS#11 call past their
+ *     caller's deadline before the service reports NOT_SERVING and refuses new calls at once
+ * @param badPaddingCodes in {@code decryptMode: pkcs1}, the PKCS#11 return values of C_Decrypt that
+ *     mean "bad padding" (the caller gets the substitute premaster); every other failure is an HSM
+ *     failure. A per-module fact: SoftHSM answers bad padding with CKR_GENERAL_ERROR.
  */
 public record HsmConfig(
     Path library,
@@ -29,7 +40,92 @@ public record HsmConfig(
     int queue,
     DecryptMode decryptMode,
     String profile,
-    VerifyMode verifySignatures) {
+    VerifyMode verifySignatures,
+    Duration probeInterval,
+    int maxStuckThreads,
+    List<String> badPaddingCodes) {
+
+  /** The bad-padding codes of every module (PKCS#11 v2.40 §5.8). */
+  public static final List<String> STANDARD_BAD_PADDING_CODES =
+      List.of("CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE");
+
+  /**
+   * Codes that leave a session unusable or say the token is gone: always HSM failures, never bad
+   * padding, whatever {@code badPaddingCodes} says.
+   */
+  public static final Set<String> SESSION_FAILURE_CODES =
+      Set.of(
+          "CKR_OPERATION_ACTIVE",
+          "CKR_SESSION_HANDLE_INVALID",
+          "CKR_SESSION_CLOSED",
+          "CKR_DEVICE_ERROR",
+          "CKR_DEVICE_REMOVED",
+          "CKR_DEVICE_MEMORY",
+          "CKR_TOKEN_NOT_PRESENT",
+          "CKR_TOKEN_NOT_RECOGNIZED",
+          "CKR_USER_NOT_LOGGED_IN",
+          "CKR_OBJECT_HANDLE_INVALID",
+          "CKR_KEY_HANDLE_INVALID");
+
+  /** As the canonical constructor, with the default probe, stuck-thread and padding settings. */
+  public HsmConfig(
+      Path library,
+      String tokenLabel,
+      Long slot,
+      PinSource pin,
+      int sessions,
+      int queue,
+      DecryptMode decryptMode,
+      String profile,
+      VerifyMode verifySignatures) {
+    this(
+        library,
+        tokenLabel,
+        slot,
+        pin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        null,
+        0,
+        null);
+  }
+
+  /** This configuration with another probe interval and stuck-thread limit (tests, tools). */
+  public HsmConfig withHealth(Duration probeInterval, int maxStuckThreads) {
+    return new HsmConfig(
+        library,
+        tokenLabel,
+        slot,
+        pin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes);
+  }
+
+  /** This configuration reaching the token through another module (e.g. a test shim). */
+  public HsmConfig withLibrary(Path otherLibrary) {
+    return new HsmConfig(
+        otherLibrary,
+        tokenLabel,
+        slot,
+        pin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes);
+  }
 
   /** Which signatures are checked before they leave the service. */
   public enum VerifyMode {
@@ -84,6 +180,32 @@ public record HsmConfig(
     if (verifySignatures == null) {
       verifySignatures = VerifyMode.ALL;
     }
+    if (probeInterval == null) {
+      probeInterval = Duration.ofSeconds(5);
+    }
+    if (probeInterval.isNegative() || probeInterval.isZero()) {
+      throw new ConfigException("hsm.probeInterval must be positive");
+    }
+    if (maxStuckThreads < 0) {
+      throw new ConfigException("hsm.maxStuckThreads must be >= 0 (0: half the sessions)");
+    }
+    if (maxStuckThreads == 0) {
+      maxStuckThreads = Math.max(1, sessions / 2);
+    }
+    if (badPaddingCodes == null) {
+      List<String> codes = new ArrayList<>(STANDARD_BAD_PADDING_CODES);
+      if ("softhsm2".equals(profile)) {
+        codes.add("CKR_GENERAL_ERROR"); // SoftHSM's answer to bad PKCS#1 padding
+      }
+      badPaddingCodes = codes;
+    }
+    for (String code : badPaddingCodes) {
+      if (SESSION_FAILURE_CODES.contains(code)) {
+        throw new ConfigException(
+            "hsm.badPaddingCodes: " + code + " is an HSM failure, never bad padding");
+      }
+    }
+    badPaddingCodes = List.copyOf(badPaddingCodes);
   }
 
   /** Checks what can be checked before the library loads, with a message that says what to fix. */

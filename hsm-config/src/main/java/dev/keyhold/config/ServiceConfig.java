@@ -17,6 +17,7 @@ import java.util.List;
  * @param maxMessageBytes the largest request accepted
  * @param maxConnectionAge how long a client connection lives before the server asks it to
  *     reconnect, so that new replicas are picked up
+ * @param shutdownGrace how long in-flight calls may take to finish after SIGTERM
  */
 public record ServiceConfig(
     String listen,
@@ -26,7 +27,21 @@ public record ServiceConfig(
     Path audit,
     String metricsListen,
     int maxMessageBytes,
-    Duration maxConnectionAge) {
+    Duration maxConnectionAge,
+    Duration shutdownGrace) {
+
+  /** As the canonical constructor, with the default shutdown grace period. */
+  public ServiceConfig(
+      String listen,
+      TlsConfig tls,
+      HsmConfig hsm,
+      List<PolicyRule> policy,
+      Path audit,
+      String metricsListen,
+      int maxMessageBytes,
+      Duration maxConnectionAge) {
+    this(listen, tls, hsm, policy, audit, metricsListen, maxMessageBytes, maxConnectionAge, null);
+  }
 
   public ServiceConfig {
     if (listen == null || listen.isBlank()) {
@@ -49,6 +64,12 @@ public record ServiceConfig(
     if (maxConnectionAge == null) {
       maxConnectionAge = Duration.ofMinutes(30);
     }
+    if (shutdownGrace == null) {
+      shutdownGrace = Duration.ofSeconds(10);
+    }
+    if (shutdownGrace.isNegative()) {
+      throw new ConfigException("shutdownGrace must not be negative");
+    }
   }
 
   /** The parsed listen address. */
@@ -61,6 +82,7 @@ public record ServiceConfig(
       String listen,
       Integer maxMessageBytes,
       Duration maxConnectionAge,
+      Duration shutdownGrace,
       TlsConfig tls,
       HsmConfig hsm,
       Section audit,
@@ -91,7 +113,10 @@ public record ServiceConfig(
               hsm.queue(),
               hsm.decryptMode(),
               hsm.profile(),
-              hsm.verifySignatures());
+              hsm.verifySignatures(),
+              hsm.probeInterval(),
+              hsm.maxStuckThreads(),
+              hsm.badPaddingCodes());
       Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
       return new ServiceConfig(
           listen,
@@ -101,7 +126,8 @@ public record ServiceConfig(
           auditFile,
           metrics == null ? null : metrics.listen(),
           maxMessageBytes == null ? 0 : maxMessageBytes,
-          maxConnectionAge);
+          maxConnectionAge,
+          shutdownGrace);
     }
   }
 

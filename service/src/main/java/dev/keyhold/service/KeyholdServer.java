@@ -14,11 +14,12 @@ import dev.keyhold.service.keys.StaticKeystore;
 import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.ops.MetricsServer;
 import dev.keyhold.service.ops.OperationMetrics;
+import dev.keyhold.service.ops.ServiceHealth;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
+import dev.keyhold.service.pkcs11.TokenSupervisor;
 import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -26,6 +27,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -48,6 +50,9 @@ public final class KeyholdServer implements AutoCloseable {
   private final MetricsServer metricsServer;
   private final HealthStatusManager health;
   private final Keystore keystore;
+  private final ServiceHealth serviceHealth;
+  private final TokenSupervisor supervisor;
+  private final java.time.Duration shutdownGrace;
 
   private KeyholdServer(
       Server server,
@@ -56,7 +61,13 @@ public final class KeyholdServer implements AutoCloseable {
       OperationMetrics metrics,
       MetricsServer metricsServer,
       HealthStatusManager health,
-      Keystore keystore) {
+      ServiceHealth serviceHealth,
+      TokenSupervisor supervisor,
+      Keystore keystore,
+      java.time.Duration shutdownGrace) {
+    this.shutdownGrace = shutdownGrace;
+    this.serviceHealth = serviceHealth;
+    this.supervisor = supervisor;
     this.server = server;
     this.executor = executor;
     this.audit = audit;
@@ -68,20 +79,40 @@ public final class KeyholdServer implements AutoCloseable {
 
   /** Opens the token and starts serving. */
   public static KeyholdServer start(ServiceConfig config) throws IOException {
-    return start(config, Pkcs11Token.open(config.hsm()), UnaryOperator.identity());
+    return start(config, Pkcs11Token.open(config.hsm()), true, UnaryOperator.identity());
   }
 
   /**
    * Starts serving the keys of an open token. {@code decorator} wraps each key (tests use it to
-   * slow the HSM down on purpose); production passes the identity.
+   * slow the HSM down on purpose); production passes the identity. The token stays logged in when
+   * the server closes: its opener owns it.
    */
   public static KeyholdServer start(
       ServiceConfig config, Pkcs11Token token, UnaryOperator<HsmKey> decorator) throws IOException {
-    List<HsmKey> keys = token.discoverKeys().stream().map(k -> decorator.apply(k)).toList();
-    Keystore keystore = new StaticKeystore(keys);
+    return start(config, token, false, decorator);
+  }
+
+  private static KeyholdServer start(
+      ServiceConfig config, Pkcs11Token token, boolean ownsToken, UnaryOperator<HsmKey> decorator)
+      throws IOException {
     OperationMetrics metrics = new OperationMetrics();
+    HealthStatusManager health = new HealthStatusManager();
+    ServiceHealth serviceHealth =
+        new ServiceHealth(health, List.of(KeyServiceGrpc.SERVICE_NAME), metrics);
+    String tokenName = tokenName(config.hsm());
+    TokenSupervisor supervisor =
+        new TokenSupervisor(tokenName, token, config.hsm(), ownsToken, serviceHealth);
+    serviceHealth.track(tokenName, supervisor.state());
+    List<HsmKey> keys = supervisor.keys().stream().map(k -> decorator.apply(k)).toList();
+    Keystore keystore = new StaticKeystore(keys);
     AuditLog audit = AuditLog.open(config.audit());
-    HsmExecutor executor = new HsmExecutor(config.hsm().sessions(), config.hsm().queue());
+    HsmExecutor executor =
+        new HsmExecutor(
+            config.hsm().sessions(), config.hsm().queue(), config.hsm().maxStuckThreads());
+    executor.onStuckChange(n -> serviceHealth.stuck(n >= executor.maxStuckThreads()));
+    Gauge.builder("keyhold.hsm.stuck.threads", executor, HsmExecutor::stuckThreads)
+        .description("HSM executor threads still in a PKCS#11 call past their caller's deadline")
+        .register(metrics.registry());
     KeyServiceImpl api =
         new KeyServiceImpl(
             keystore,
@@ -91,7 +122,6 @@ public final class KeyholdServer implements AutoCloseable {
             new Signer(config.hsm().verifySignatures()),
             audit,
             metrics);
-    HealthStatusManager health = new HealthStatusManager();
 
     SslContext ssl =
         GrpcSslContexts.configure(
@@ -116,17 +146,25 @@ public final class KeyholdServer implements AutoCloseable {
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
             .start();
-    health.setStatus("", ServingStatus.SERVING);
-    health.setStatus(KeyServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
 
     MetricsServer metricsServer = null;
     if (config.metricsListen() != null) {
       ServiceConfig.HostPort m =
           ServiceConfig.HostPort.parse(config.metricsListen(), "metrics.listen");
-      metricsServer = new MetricsServer(m.host(), m.port(), metrics, () -> true);
+      metricsServer = new MetricsServer(m.host(), m.port(), metrics, serviceHealth::ready);
     }
     KeyholdServer ks =
-        new KeyholdServer(server, executor, audit, metrics, metricsServer, health, keystore);
+        new KeyholdServer(
+            server,
+            executor,
+            audit,
+            metrics,
+            metricsServer,
+            health,
+            serviceHealth,
+            supervisor,
+            keystore,
+            config.shutdownGrace());
     log.info(
         "Keyhold listening on {}:{} (mTLS, TLS 1.3) with {} HSM sessions; keys: {}",
         listen.host(),
@@ -134,6 +172,23 @@ public final class KeyholdServer implements AutoCloseable {
         executor.threads(),
         keys.stream().map(k -> k.description().toString()).toList());
     return ks;
+  }
+
+  /** The token's name in logs and metrics: its label, or "slot-N". */
+  private static String tokenName(dev.keyhold.config.HsmConfig hsm) {
+    return hsm.tokenLabel() != null && !hsm.tokenLabel().isBlank()
+        ? hsm.tokenLabel()
+        : "slot-" + hsm.slot();
+  }
+
+  /** What health checks are told. */
+  public ServiceHealth health() {
+    return serviceHealth;
+  }
+
+  /** The token's supervisor: its state and generation. */
+  public TokenSupervisor token() {
+    return supervisor;
   }
 
   public int port() {
@@ -156,12 +211,20 @@ public final class KeyholdServer implements AutoCloseable {
     server.awaitTermination();
   }
 
+  /**
+   * Stops gracefully: NOT_SERVING in health first, then no new calls (new streams are refused with
+   * UNAVAILABLE before they are accepted), in-flight calls finish within {@code shutdownGrace},
+   * then the HSM threads stop, the token's sessions are let go and it is logged out, the audit log
+   * is flushed.
+   */
   @Override
   public void close() {
+    serviceHealth.shuttingDown();
     health.enterTerminalState();
     server.shutdown();
     try {
-      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+      if (!server.awaitTermination(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("in-flight calls did not finish within {}: cancelling them", shutdownGrace);
         server.shutdownNow();
       }
     } catch (InterruptedException e) {
@@ -169,6 +232,7 @@ public final class KeyholdServer implements AutoCloseable {
       server.shutdownNow();
     }
     executor.close();
+    supervisor.close();
     if (metricsServer != null) {
       metricsServer.close();
     }

@@ -67,7 +67,18 @@ public final class Main {
     @Override
     public Integer call() throws Exception {
       KeyholdServer server = KeyholdServer.start(load(config));
-      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "keyhold-shutdown"));
+      // SIGTERM: stop gracefully (see KeyholdServer.close), then exit 0, the code of a clean
+      // stop; without halt the JVM would report 143 for the signal after its hooks.
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.close();
+                    System.err.println("keyhold: stopped");
+                    System.err.flush();
+                    Runtime.getRuntime().halt(0);
+                  },
+                  "keyhold-shutdown"));
       server.awaitTermination();
       return 0;
     }

@@ -30,7 +30,9 @@ final class HsmErrorMapper {
     }
     if (e instanceof GeneralSecurityException || e instanceof ProviderException) {
       String why = HsmException.rootMessage(e);
-      log.warn("HSM operation {} on key '{}' failed: {}", op.label(), keyName, why);
+      // Per call at debug only: the audit log has every call's outcome, and the token's
+      // supervisor logs one line per state change, not one per failed call.
+      log.debug("HSM operation {} on key '{}' failed: {}", op.label(), keyName, why);
       return Errors.of(
           Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE, "HSM operation failed: " + why);
     }

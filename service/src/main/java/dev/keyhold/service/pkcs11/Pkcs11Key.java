@@ -1,6 +1,8 @@
 package dev.keyhold.service.pkcs11;
 
 import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.keys.HsmException;
+import dev.keyhold.service.keys.HsmException.Reason;
 import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.RawRsaKey;
 import dev.keyhold.service.pkcs11.SignatureMechanisms.Mechanism;
@@ -11,6 +13,7 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.SignatureException;
+import java.util.Set;
 import javax.crypto.Cipher;
 
 /**
@@ -25,6 +28,7 @@ public final class Pkcs11Key implements RawRsaKey {
   private final KeyDescription description;
   private final PrivateKey privateKey;
   private final Provider provider;
+  private final Set<String> badPaddingCodes;
   private volatile PublicKey tokenPublicKey;
   private volatile boolean nativeVerifyUnavailable;
 
@@ -44,10 +48,15 @@ public final class Pkcs11Key implements RawRsaKey {
   private final ThreadLocal<Cipher> rawCipher =
       ThreadLocal.withInitial(() -> cipher(SignatureMechanisms.RAW_RSA));
 
-  Pkcs11Key(KeyDescription description, PrivateKey privateKey, Provider provider) {
+  Pkcs11Key(
+      KeyDescription description,
+      PrivateKey privateKey,
+      Provider provider,
+      Set<String> badPaddingCodes) {
     this.description = description;
     this.privateKey = privateKey;
     this.provider = provider;
+    this.badPaddingCodes = badPaddingCodes;
   }
 
   /**
@@ -140,8 +149,11 @@ public final class Pkcs11Key implements RawRsaKey {
   }
 
   /**
-   * A {@link GeneralSecurityException} is a decryption (padding) failure and is left as it is;
-   * anything else from the token leaves as an {@link dev.keyhold.service.keys.HsmException}.
+   * Every failure leaves as an {@link HsmException}: one whose PKCS#11 return value is among this
+   * module's bad-padding codes ({@code hsm.badPaddingCodes}) with reason {@link
+   * Reason#ENCRYPTED_DATA_INVALID}, every other one (an {@code InvalidKeyException: init() failed}
+   * from CKR_OPERATION_ACTIVE, a device error...) as the HSM failure it is. The same code path for
+   * both: no work depends on which it was.
    */
   @Override
   public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
@@ -149,8 +161,14 @@ public final class Pkcs11Key implements RawRsaKey {
       Cipher c = Cipher.getInstance(SignatureMechanisms.PKCS1_DECRYPT, provider);
       c.init(Cipher.DECRYPT_MODE, privateKey);
       return c.doFinal(ciphertext);
-    } catch (java.security.ProviderException e) {
-      throw HsmFailures.classify(e);
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      HsmException h = HsmFailures.classify(e);
+      if (badPaddingCodes.contains(h.ckrName())) {
+        throw new HsmException(Reason.ENCRYPTED_DATA_INVALID, h.ckrName(), "bad padding", e);
+      }
+      throw h.reason() == Reason.ENCRYPTED_DATA_INVALID
+          ? new HsmException(Reason.OTHER, h.ckrName(), h.getMessage(), e)
+          : h;
     }
   }
 

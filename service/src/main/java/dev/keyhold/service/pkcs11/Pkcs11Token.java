@@ -6,6 +6,7 @@ import dev.keyhold.config.SunPkcs11Profile;
 import dev.keyhold.service.keys.HsmException;
 import dev.keyhold.service.keys.KeyDescription;
 import java.io.IOException;
+import java.security.AuthProvider;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -17,9 +18,16 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import javax.security.auth.login.FailedLoginException;
+import javax.security.auth.login.LoginException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
+import sun.security.pkcs11.wrapper.CK_TOKEN_INFO;
+import sun.security.pkcs11.wrapper.PKCS11;
+import sun.security.pkcs11.wrapper.PKCS11Constants;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
  * A logged-in PKCS#11 token reached through a SunPKCS11 provider instance of its own. The provider
@@ -137,7 +145,12 @@ public final class Pkcs11Token {
           x509.add((X509Certificate) c);
         }
         try {
-          keys.add(new Pkcs11Key(KeyDescription.of(alias, x509), priv, provider));
+          keys.add(
+              new Pkcs11Key(
+                  KeyDescription.of(alias, x509),
+                  priv,
+                  provider,
+                  Set.copyOf(config.badPaddingCodes())));
         } catch (IllegalArgumentException e) {
           log.warn("skipping key '{}': {}", alias, e.getMessage());
         }
@@ -149,6 +162,48 @@ public final class Pkcs11Token {
     }
     keys.sort((a, b) -> a.description().name().compareTo(b.description().name()));
     return keys;
+  }
+
+  /**
+   * Asks the module for the token's information (C_GetTokenInfo) on the token's slot: the cheap
+   * half of the health probe. Throws a classified {@link HsmException} when the token does not
+   * answer or is not there.
+   */
+  public void checkTokenInfo() {
+    try {
+      CK_TOKEN_INFO info = module(config).C_GetTokenInfo(slot);
+      if ((info.flags & PKCS11Constants.CKF_TOKEN_INITIALIZED) == 0) {
+        throw new HsmException(
+            HsmException.Reason.TOKEN_ABSENT,
+            "CKR_TOKEN_NOT_RECOGNIZED",
+            "the token in slot " + slot + " is not initialised",
+            null);
+      }
+    } catch (PKCS11Exception | java.io.IOException e) {
+      throw HsmFailures.classify(e);
+    }
+  }
+
+  /**
+   * Logs out and lets the provider go: its sessions are closed by SunPKCS11 as they are collected.
+   * Best effort; the token may be gone already.
+   */
+  public void logout() {
+    try {
+      ((AuthProvider) provider).logout();
+    } catch (LoginException | RuntimeException e) {
+      log.debug("logout from {} failed: {}", config.describeToken(), HsmFailures.rootMessage(e));
+    }
+  }
+
+  /**
+   * The JDK's wrapper of the module, initialised as SunPKCS11 initialises it (see TokenLocator).
+   */
+  static PKCS11 module(HsmConfig hsm) throws java.io.IOException, PKCS11Exception {
+    CK_C_INITIALIZE_ARGS init = new CK_C_INITIALIZE_ARGS();
+    init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
+    return PKCS11.getInstance(
+        hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

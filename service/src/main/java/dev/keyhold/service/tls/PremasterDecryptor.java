@@ -11,6 +11,8 @@ import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.interfaces.RSAPublicKey;
 import java.util.Arrays;
+import javax.crypto.BadPaddingException;
+import javax.crypto.IllegalBlockSizeException;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -96,7 +98,9 @@ public final class PremasterDecryptor {
     try {
       plain = key.pkcs1Decrypt(ciphertext);
       ok = 1;
-    } catch (GeneralSecurityException e) {
+    } catch (BadPaddingException | IllegalBlockSizeException e) {
+      // A software key's padding failure. An InvalidKeyException ("init() failed") or any
+      // other GeneralSecurityException is not bad padding and propagates.
       plain = new byte[PREMASTER_LENGTH];
       ok = 0;
     } catch (HsmException e) {

@@ -12,8 +12,10 @@ import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.KeyServiceGrpc.KeyServiceBlockingStub;
 import dev.keyhold.proto.v1.SignRequest;
+import dev.keyhold.service.keys.TokenState;
 import dev.keyhold.service.testing.FaultShim;
 import dev.keyhold.service.testing.GrpcErrors;
+import dev.keyhold.service.testing.HealthProbe;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -283,7 +285,11 @@ class FaultShimIT {
   @Test
   void service_onTheShim_signs_answersHsmFailureOnDeviceError_andSignsAfterClear()
       throws Exception {
-    try (TestKeyholdService svc = TestKeyholdService.builder().token(shim.openToken()).start()) {
+    try (TestKeyholdService svc =
+        TestKeyholdService.builder()
+            .token(shim.openToken())
+            .probeInterval(Duration.ofMillis(200))
+            .start()) {
       ManagedChannel ch = svc.channel("test-client");
       try {
         KeyServiceBlockingStub stub =
@@ -302,6 +308,14 @@ class FaultShimIT {
             () -> stub.sign(req), Status.Code.UNAVAILABLE, ErrorReason.HSM_FAILURE);
 
         shim.clear();
+        // The failure made the service replace its sessions; once the token serves again (the
+        // recovery or the next probe, within one probe interval) it signs.
+        HealthProbe.await(
+            "the token serves again",
+            Duration.ofSeconds(30),
+            () ->
+                svc.server().token().state() == TokenState.SERVING
+                    && svc.server().token().generation() > 1);
         assertThat(verifies(stub.sign(req).getSignature().toByteArray())).isTrue();
       } finally {
         ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

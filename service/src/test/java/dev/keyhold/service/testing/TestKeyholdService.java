@@ -68,6 +68,10 @@ public final class TestKeyholdService implements AutoCloseable {
     private HsmConfig.DecryptMode decryptMode = HsmConfig.DecryptMode.RAW;
     private int port = 0;
     private Pkcs11Token token;
+    private Duration probeInterval;
+    private int maxStuckThreads;
+    private boolean metrics;
+    private Duration shutdownGrace;
 
     public Builder sessions(int sessions) {
       this.sessions = sessions;
@@ -112,6 +116,29 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
+    /** How often the token is probed (default: the configuration's 5 s). */
+    public Builder probeInterval(Duration interval) {
+      this.probeInterval = interval;
+      return this;
+    }
+
+    /** How many HSM threads may be stuck before the service refuses calls (0: the default). */
+    public Builder maxStuckThreads(int n) {
+      this.maxStuckThreads = n;
+      return this;
+    }
+
+    /** Also serve {@code /metrics}, {@code /livez} and {@code /readyz} on a loopback port. */
+    public Builder metrics(boolean on) {
+      this.metrics = on;
+      return this;
+    }
+
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = grace;
+      return this;
+    }
+
     public TestKeyholdService start() {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
@@ -127,7 +154,11 @@ public final class TestKeyholdService implements AutoCloseable {
               sessions,
               queue,
               decryptMode,
-              base.profile());
+              base.profile(),
+              base.verifySignatures(),
+              probeInterval,
+              maxStuckThreads,
+              null);
       ServiceConfig cfg =
           new ServiceConfig(
               "127.0.0.1:" + port,
@@ -135,9 +166,10 @@ public final class TestKeyholdService implements AutoCloseable {
               h,
               policy,
               audit,
-              null,
+              metrics ? "127.0.0.1:0" : null,
               16 * 1024,
-              Duration.ofMinutes(30));
+              Duration.ofMinutes(30),
+              shutdownGrace);
       try {
         return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
       } catch (Exception e) {
@@ -148,6 +180,14 @@ public final class TestKeyholdService implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /**
+   * The port of {@code /metrics}, {@code /livez} and {@code /readyz}; -1 without {@link
+   * Builder#metrics}.
+   */
+  public int metricsPort() {
+    return server.metricsPort();
   }
 
   /** "127.0.0.1:PORT". */

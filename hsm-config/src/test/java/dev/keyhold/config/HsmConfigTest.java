@@ -1,0 +1,74 @@
+package dev.keyhold.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The fault-tolerance settings of {@link HsmConfig}: defaults and what is refused. */
+class HsmConfigTest {
+  private static HsmConfig with(String profile, Duration probe, int stuck, List<String> codes) {
+    return new HsmConfig(
+        Path.of("/lib/p11.so"),
+        "t",
+        null,
+        PinSource.ofEnv("X"),
+        4,
+        0,
+        null,
+        profile,
+        null,
+        probe,
+        stuck,
+        codes);
+  }
+
+  @Test
+  void defaults_probeEveryFiveSeconds_halfTheSessionsMayBeStuck_softHsmAddsGeneralError() {
+    HsmConfig soft = with("softhsm2", null, 0, null);
+    assertThat(soft.probeInterval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(soft.maxStuckThreads()).isEqualTo(2);
+    assertThat(soft.badPaddingCodes())
+        .containsExactly(
+            "CKR_ENCRYPTED_DATA_INVALID", "CKR_ENCRYPTED_DATA_LEN_RANGE", "CKR_GENERAL_ERROR");
+    assertThat(with("generic", null, 0, null).badPaddingCodes())
+        .isEqualTo(HsmConfig.STANDARD_BAD_PADDING_CODES);
+  }
+
+  @Test
+  void badPaddingCodes_refuseSessionAndDeviceCodes() {
+    assertThatThrownBy(() -> with("generic", null, 0, List.of("CKR_OPERATION_ACTIVE")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("CKR_OPERATION_ACTIVE");
+    assertThatThrownBy(() -> with("generic", Duration.ZERO, 0, null))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("hsm.probeInterval");
+  }
+
+  @Test
+  void yaml_readsTheNewSettings() {
+    ServiceConfig.Raw raw =
+        new ConfigLoader()
+            .parse(
+                """
+                tls: {certChain: c.pem, privateKey: k.pem, clientCa: ca.pem}
+                shutdownGrace: 3s
+                hsm:
+                  library: /lib/p11.so
+                  tokenLabel: t
+                  pin: {env: X}
+                  probeInterval: 200ms
+                  maxStuckThreads: 3
+                  badPaddingCodes: [CKR_ENCRYPTED_DATA_INVALID]
+                """,
+                "test");
+    ServiceConfig c = raw.resolveAgainst(Path.of("/etc/keyhold"));
+    assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(c.hsm().probeInterval()).isEqualTo(Duration.ofMillis(200));
+    assertThat(c.hsm().maxStuckThreads()).isEqualTo(3);
+    assertThat(c.hsm().badPaddingCodes()).containsExactly("CKR_ENCRYPTED_DATA_INVALID");
+  }
+}

@@ -1,0 +1,434 @@
+package dev.keyhold.service.pkcs11;
+
+import dev.keyhold.config.HsmConfig;
+import dev.keyhold.config.HsmConfig.VerifyMode;
+import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.keys.HsmException;
+import dev.keyhold.service.keys.HsmException.Reason;
+import dev.keyhold.service.keys.HsmKey;
+import dev.keyhold.service.keys.KeyDescription;
+import dev.keyhold.service.keys.RawRsaKey;
+import dev.keyhold.service.keys.Signer;
+import dev.keyhold.service.keys.TokenState;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one token serving: a background probe (C_GetTokenInfo and one real, verified signature)
+ * every {@code hsm.probeInterval}, the token's {@link TokenState}, and recovery from failures that
+ * leave sessions unusable.
+ *
+ * <p>Recovery re-creates the SunPKCS11 provider (a "generation"): a new provider, login, and the
+ * keys found again by name and matched by SPKI (handles change after a token reset). SunPKCS11
+ * pools its sessions and puts a failed operation's session back into its pool, so a poisoned
+ * session (CKR_OPERATION_ACTIVE) would fail every few operations; a new generation never touches
+ * the old pool again. One re-initialisation runs at a time (on the supervisor's one thread), a
+ * failure reported against an older generation is ignored, and failed attempts back off
+ * exponentially up to the probe interval: one poisoned session cannot cause a storm of re-inits.
+ *
+ * <p>Trade-off, against owning the sessions through the PKCS#11 wrapper: this is less code, but it
+ * replaces every session on any session failure, and the old generation's sessions are closed by
+ * SunPKCS11 itself when they are collected, not at once. C_CloseAllSessions is deliberately not
+ * called: SunPKCS11 closes a collected session by its handle, and modules reuse handles, so a stale
+ * provider would close the new generation's sessions. For the same reason a generation whose
+ * sessions the module invalidated (session handle invalid, token removed) is kept reachable, so it
+ * never closes a handle the module has given to someone else; such events come from the device,
+ * spaced by the backoff, not from callers.
+ */
+public final class TokenSupervisor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TokenSupervisor.class);
+
+  /** Failures after which a generation's sessions are not used again. */
+  static final Set<Reason> SESSION_FAILURES =
+      EnumSet.of(
+          Reason.DEVICE_ERROR,
+          Reason.SESSION_INVALID,
+          Reason.TOKEN_ABSENT,
+          Reason.NOT_LOGGED_IN,
+          Reason.OPERATION_ACTIVE,
+          Reason.OBJECT_HANDLE_INVALID);
+
+  /** Failures after which the module may hand the old generation's handles to new sessions. */
+  private static final Set<Reason> HANDLES_GONE =
+      EnumSet.of(Reason.SESSION_INVALID, Reason.TOKEN_ABSENT);
+
+  private static final Duration FIRST_BACKOFF = Duration.ofMillis(50);
+
+  /** How long an operation that met a session failure waits for the next generation to retry. */
+  private static final Duration RETRY_WAIT = Duration.ofSeconds(2);
+
+  private static final byte[] PROBE_DIGEST = probeDigest();
+
+  /** One SunPKCS11 provider and the keys found through it. */
+  private record Generation(long number, Pkcs11Token token, Map<String, Pkcs11Key> keys) {}
+
+  private final String name;
+  private final HsmConfig config;
+  private final TokenState.Listener listener;
+  private final Duration interval;
+  private final ScheduledExecutorService thread;
+  private final List<SupervisedKey> keys;
+  private final Signer probeSigner = new Signer(VerifyMode.ALL);
+  private final AtomicBoolean recoveryQueued = new AtomicBoolean();
+  private final List<Generation> keptReachable = new ArrayList<>(); // supervisor thread only
+  private volatile Generation current;
+  private volatile TokenState state = TokenState.SERVING;
+  private volatile CompletableFuture<Generation> next = new CompletableFuture<>();
+  private Duration backoff = FIRST_BACKOFF; // supervisor thread only
+  private volatile boolean closed;
+  private final boolean ownsToken;
+
+  /**
+   * Supervises {@code token}, already open with {@code config} (whose probe interval, PIN and
+   * library a re-initialisation uses). {@code name} names the token in logs and metrics. The probe
+   * starts at once; {@link #keys()} are stable across generations. {@code ownsToken}: log out at
+   * {@link #close} even when the first generation is still in use (a token opened by someone else
+   * is left logged in; generations the supervisor opened are always logged out).
+   */
+  public TokenSupervisor(
+      String name,
+      Pkcs11Token token,
+      HsmConfig config,
+      boolean ownsToken,
+      TokenState.Listener listener) {
+    this.name = name;
+    this.config = config;
+    this.ownsToken = ownsToken;
+    this.listener = listener;
+    this.interval = config.probeInterval();
+    Map<String, Pkcs11Key> found = byName(token.discoverKeys());
+    this.current = new Generation(1, token, found);
+    List<SupervisedKey> ks = new ArrayList<>();
+    for (Pkcs11Key k : found.values()) {
+      ks.add(new SupervisedKey(k.description()));
+    }
+    this.keys = List.copyOf(ks);
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "keyhold-probe-" + name);
+              t.setDaemon(true);
+              return t;
+            });
+    thread.scheduleWithFixedDelay(
+        this::probe, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static Map<String, Pkcs11Key> byName(List<Pkcs11Key> keys) {
+    Map<String, Pkcs11Key> m = new LinkedHashMap<>();
+    for (Pkcs11Key k : keys) {
+      m.put(k.description().name(), k);
+    }
+    return m;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public TokenState state() {
+    return state;
+  }
+
+  /** The keys, as the service serves them: each runs on the current generation. */
+  public List<HsmKey> keys() {
+    return List.copyOf(keys);
+  }
+
+  /** How many times the provider was re-created (1 at start). */
+  public long generation() {
+    return current.number();
+  }
+
+  // ---- probe and recovery, on the supervisor's thread ----
+
+  private void probe() {
+    if (closed || recoveryQueued.get()) {
+      return; // a recovery is queued: it probes the new generation itself
+    }
+    Generation g = current;
+    try {
+      check(g);
+      if (state != TokenState.SERVING) {
+        transition(TokenState.SERVING, "the probe succeeded");
+      }
+    } catch (RuntimeException | GeneralSecurityException e) {
+      HsmException h = HsmFailures.classify(e);
+      transition(TokenState.NOT_SERVING, "the probe failed: " + describe(h));
+      requestRecovery(g.number(), h);
+    }
+  }
+
+  /** C_GetTokenInfo, then one signature with a held key, verified in software. */
+  private void check(Generation g) throws GeneralSecurityException {
+    g.token().checkTokenInfo();
+    Pkcs11Key k = probeKey(g);
+    if (k == null) {
+      return; // no key can sign: token info is all there is to ask
+    }
+    SignatureScheme scheme = probeScheme(k.description());
+    probeSigner.sign(k, scheme, Arrays.copyOf(PROBE_DIGEST, scheme.hash().length()));
+  }
+
+  private static Pkcs11Key probeKey(Generation g) {
+    Pkcs11Key any = null;
+    for (Pkcs11Key k : g.keys().values()) {
+      if (probeScheme(k.description()) == null) {
+        continue;
+      }
+      if (k.description().modulusBytes() == 0) {
+        return k; // EC: the cheapest real signature
+      }
+      any = any == null ? k : any;
+    }
+    return any;
+  }
+
+  private static SignatureScheme probeScheme(KeyDescription d) {
+    for (SignatureScheme s : d.schemes()) {
+      if (s.padding() != SignatureScheme.Padding.PSS) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A failure of generation {@code number}: re-initialise once, unless that generation is already
+   * being replaced.
+   */
+  private void requestRecovery(long number, HsmException why) {
+    if (closed || number != current.number() || !recoveryQueued.compareAndSet(false, true)) {
+      return;
+    }
+    if (state == TokenState.SERVING) {
+      transition(TokenState.RECOVERING, describe(why));
+    }
+    boolean handlesGone = HANDLES_GONE.contains(why.reason());
+    try {
+      thread.execute(() -> recover(handlesGone));
+    } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+      recoveryQueued.set(false);
+    }
+  }
+
+  private void recover(boolean handlesGone) {
+    if (closed) {
+      return;
+    }
+    Generation old = current;
+    try {
+      Pkcs11Token token = Pkcs11Token.open(config);
+      Map<String, Pkcs11Key> found = new LinkedHashMap<>();
+      for (Pkcs11Key k : token.discoverKeys()) {
+        Pkcs11Key was = old.keys().get(k.description().name());
+        if (was != null
+            && Arrays.equals(was.description().spkiSha256(), k.description().spkiSha256())) {
+          found.put(k.description().name(), k);
+        }
+      }
+      Generation g = new Generation(old.number() + 1, token, found);
+      check(g);
+      if (handlesGone) {
+        keptReachable.add(old);
+      }
+      current = g;
+      backoff = FIRST_BACKOFF;
+      recoveryQueued.set(false);
+      CompletableFuture<Generation> done = next;
+      next = new CompletableFuture<>();
+      done.complete(g);
+      if (found.size() < old.keys().size()) {
+        log.warn(
+            "token {}: {} of {} keys found again by name and SPKI",
+            name,
+            found.size(),
+            old.keys().size());
+      }
+      transition(TokenState.SERVING, "sessions replaced (generation " + g.number() + ")");
+    } catch (RuntimeException | GeneralSecurityException e) {
+      // The device failed again: whatever it did to the old generation's handles is unknown, so
+      // the old generation stays out of the collector's reach once replaced.
+      handlesGone = true;
+      transition(TokenState.NOT_SERVING, "re-initialisation failed: " + HsmFailures.rootMessage(e));
+      CompletableFuture<Generation> failed = next;
+      next = new CompletableFuture<>();
+      failed.complete(null); // callers waiting to retry give up now: fast HSM_FAILURE
+      Duration wait = backoff;
+      backoff = min(backoff.multipliedBy(2), interval);
+      boolean gone = handlesGone;
+      if (!closed) {
+        thread.schedule(() -> recover(gone), wait.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private synchronized void transition(TokenState to, String why) {
+    TokenState from = state;
+    if (from == to) {
+      return;
+    }
+    state = to;
+    if (to == TokenState.SERVING) {
+      log.info("token {}: {} -> {} ({})", name, from, to, why);
+    } else {
+      log.warn("token {}: {} -> {} ({})", name, from, to, why);
+    }
+    try {
+      listener.changed(name, from, to, why);
+    } catch (RuntimeException e) {
+      log.warn("token state listener failed: {}", e.toString());
+    }
+  }
+
+  private static String describe(HsmException h) {
+    return h.ckrName().isEmpty() ? h.getMessage() : h.ckrName();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.shutdownNow();
+    try {
+      thread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Generation g = current;
+    if (ownsToken || g.number() > 1) {
+      g.token().logout();
+    }
+  }
+
+  private static byte[] probeDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-512")
+          .digest("Keyhold health probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- the keys the service serves ----
+
+  /** One HSM operation on one generation's key. */
+  @FunctionalInterface
+  private interface Op<T> {
+    T run(Pkcs11Key key) throws GeneralSecurityException;
+  }
+
+  /**
+   * A key that runs on the current generation. A session failure is reported (one re-init for the
+   * generation) and the operation is retried once on the next generation, when it comes within a
+   * short wait; sign and decrypt are idempotent. While the token is NOT_SERVING, calls fail at once
+   * with an HSM failure instead of waiting on a broken device.
+   */
+  private final class SupervisedKey implements RawRsaKey {
+    private final KeyDescription description;
+
+    SupervisedKey(KeyDescription description) {
+      this.description = description;
+    }
+
+    private <T> T run(Op<T> op) throws GeneralSecurityException {
+      if (state == TokenState.NOT_SERVING) {
+        throw new HsmException(
+            Reason.DEVICE_ERROR, "", "token " + name + " is not serving (recovering)", null);
+      }
+      Generation g = current;
+      CompletableFuture<Generation> following = next;
+      try {
+        return op.run(key(g));
+      } catch (HsmException e) {
+        if (!SESSION_FAILURES.contains(e.reason())) {
+          throw e;
+        }
+        requestRecovery(g.number(), e);
+        Generation n = await(following, g);
+        if (n == null) {
+          throw e;
+        }
+        return op.run(key(n));
+      }
+    }
+
+    private Generation await(CompletableFuture<Generation> following, Generation g) {
+      if (current.number() != g.number()) {
+        return current;
+      }
+      try {
+        return following.get(RETRY_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+
+    private Pkcs11Key key(Generation g) {
+      Pkcs11Key k = g.keys().get(description.name());
+      if (k == null) {
+        throw new HsmException(
+            Reason.OBJECT_HANDLE_INVALID,
+            "",
+            "key '" + description.name() + "' was not found again on token " + name,
+            null);
+      }
+      return k;
+    }
+
+    @Override
+    public KeyDescription description() {
+      return description;
+    }
+
+    @Override
+    public byte[] signDigest(SignatureScheme scheme, byte[] digest)
+        throws GeneralSecurityException {
+      return run(k -> k.signDigest(scheme, digest));
+    }
+
+    @Override
+    public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
+      return run(k -> k.pkcs1Decrypt(ciphertext));
+    }
+
+    @Override
+    public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+      return run(k -> k.rawRsa(input));
+    }
+
+    @Override
+    public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
+      Pkcs11Key k = current.keys().get(description.name());
+      return k != null && k.verifiesNatively(scheme, digest, signature);
+    }
+
+    @Override
+    public String toString() {
+      return "SupervisedKey[" + description + " on " + name + "]";
+    }
+  }
+}
