@@ -17,6 +17,7 @@ import java.util.List;
  * @param maxMessageBytes the largest request accepted
  * @param maxConnectionAge how long a client connection lives before the server asks it to
  *     reconnect, so that new replicas are picked up
+ * @param expiryWarningDays how many days before a key's certificate expires the service warns
  */
 public record ServiceConfig(
     String listen,
@@ -26,7 +27,33 @@ public record ServiceConfig(
     Path audit,
     String metricsListen,
     int maxMessageBytes,
-    Duration maxConnectionAge) {
+    Duration maxConnectionAge,
+    int expiryWarningDays) {
+
+  /** The default number of days before expiry at which the service starts warning. */
+  public static final int DEFAULT_EXPIRY_WARNING_DAYS = 30;
+
+  /** As the canonical constructor, warning {@value #DEFAULT_EXPIRY_WARNING_DAYS} days ahead. */
+  public ServiceConfig(
+      String listen,
+      TlsConfig tls,
+      HsmConfig hsm,
+      List<PolicyRule> policy,
+      Path audit,
+      String metricsListen,
+      int maxMessageBytes,
+      Duration maxConnectionAge) {
+    this(
+        listen,
+        tls,
+        hsm,
+        policy,
+        audit,
+        metricsListen,
+        maxMessageBytes,
+        maxConnectionAge,
+        DEFAULT_EXPIRY_WARNING_DAYS);
+  }
 
   public ServiceConfig {
     if (listen == null || listen.isBlank()) {
@@ -49,6 +76,9 @@ public record ServiceConfig(
     if (maxConnectionAge == null) {
       maxConnectionAge = Duration.ofMinutes(30);
     }
+    if (expiryWarningDays < 0) {
+      throw new ConfigException("keys.expiryWarningDays must be >= 0 (0 turns the warning off)");
+    }
   }
 
   /** The parsed listen address. */
@@ -63,8 +93,9 @@ public record ServiceConfig(
       Duration maxConnectionAge,
       TlsConfig tls,
       HsmConfig hsm,
-      Section audit,
-      Section metrics,
+      AuditSection audit,
+      MetricsSection metrics,
+      KeysSection keys,
       List<PolicyRule> policy) {
 
     ServiceConfig resolveAgainst(Path base) {
@@ -101,12 +132,21 @@ public record ServiceConfig(
           auditFile,
           metrics == null ? null : metrics.listen(),
           maxMessageBytes == null ? 0 : maxMessageBytes,
-          maxConnectionAge);
+          maxConnectionAge,
+          keys == null || keys.expiryWarningDays() == null
+              ? DEFAULT_EXPIRY_WARNING_DAYS
+              : keys.expiryWarningDays());
     }
   }
 
-  /** A small YAML section with a file or a listen address. */
-  record Section(Path file, String listen) {}
+  /** {@code audit:} where the audit log goes. */
+  record AuditSection(Path file) {}
+
+  /** {@code metrics:} where Prometheus scrapes. */
+  record MetricsSection(String listen) {}
+
+  /** {@code keys:} settings about the served keys. */
+  record KeysSection(Integer expiryWarningDays) {}
 
   /** A host and port, parsed from {@code host:port} or {@code [v6]:port}. */
   public record HostPort(String host, int port) {
