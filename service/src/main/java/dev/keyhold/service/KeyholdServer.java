@@ -12,6 +12,7 @@ import dev.keyhold.service.keys.Keystore;
 import dev.keyhold.service.keys.Signer;
 import dev.keyhold.service.keys.StaticKeystore;
 import dev.keyhold.service.ops.AuditLog;
+import dev.keyhold.service.ops.CertificateExpiry;
 import dev.keyhold.service.ops.MetricsServer;
 import dev.keyhold.service.ops.OperationMetrics;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
@@ -80,6 +81,11 @@ public final class KeyholdServer implements AutoCloseable {
     List<HsmKey> keys = token.discoverKeys().stream().map(k -> decorator.apply(k)).toList();
     Keystore keystore = new StaticKeystore(keys);
     OperationMetrics metrics = new OperationMetrics();
+    CertificateExpiry.watch(
+        keys.stream().map(HsmKey::description).toList(),
+        config.expiryWarningDays(),
+        metrics.registry(),
+        java.time.Clock.systemUTC());
     AuditLog audit = AuditLog.open(config.audit());
     HsmExecutor executor = new HsmExecutor(config.hsm().sessions(), config.hsm().queue());
     KeyServiceImpl api =
