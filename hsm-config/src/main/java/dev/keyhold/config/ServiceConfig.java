@@ -18,6 +18,7 @@ import java.util.List;
  * @param maxConnectionAge how long a client connection lives before the server asks it to
  *     reconnect, so that new replicas are picked up
  * @param shutdownGrace how long in-flight calls may take to finish after SIGTERM
+ * @param expiryWarningDays how many days before a key's certificate expires the service warns
  */
 public record ServiceConfig(
     String listen,
@@ -28,9 +29,13 @@ public record ServiceConfig(
     String metricsListen,
     int maxMessageBytes,
     Duration maxConnectionAge,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    int expiryWarningDays) {
 
-  /** As the canonical constructor, with the default shutdown grace period. */
+  /** The default number of days before expiry at which the service starts warning. */
+  public static final int DEFAULT_EXPIRY_WARNING_DAYS = 30;
+
+  /** As the canonical constructor, with the default shutdown grace and expiry warning. */
   public ServiceConfig(
       String listen,
       TlsConfig tls,
@@ -40,7 +45,17 @@ public record ServiceConfig(
       String metricsListen,
       int maxMessageBytes,
       Duration maxConnectionAge) {
-    this(listen, tls, hsm, policy, audit, metricsListen, maxMessageBytes, maxConnectionAge, null);
+    this(
+        listen,
+        tls,
+        hsm,
+        policy,
+        audit,
+        metricsListen,
+        maxMessageBytes,
+        maxConnectionAge,
+        null,
+        DEFAULT_EXPIRY_WARNING_DAYS);
   }
 
   public ServiceConfig {
@@ -70,6 +85,9 @@ public record ServiceConfig(
     if (shutdownGrace.isNegative()) {
       throw new ConfigException("shutdownGrace must not be negative");
     }
+    if (expiryWarningDays < 0) {
+      throw new ConfigException("keys.expiryWarningDays must be >= 0 (0 turns the warning off)");
+    }
   }
 
   /** The parsed listen address. */
@@ -85,8 +103,9 @@ public record ServiceConfig(
       Duration shutdownGrace,
       TlsConfig tls,
       HsmConfig hsm,
-      Section audit,
-      Section metrics,
+      AuditSection audit,
+      MetricsSection metrics,
+      KeysSection keys,
       List<PolicyRule> policy) {
 
     ServiceConfig resolveAgainst(Path base) {
@@ -127,12 +146,21 @@ public record ServiceConfig(
           metrics == null ? null : metrics.listen(),
           maxMessageBytes == null ? 0 : maxMessageBytes,
           maxConnectionAge,
-          shutdownGrace);
+          shutdownGrace,
+          keys == null || keys.expiryWarningDays() == null
+              ? DEFAULT_EXPIRY_WARNING_DAYS
+              : keys.expiryWarningDays());
     }
   }
 
-  /** A small YAML section with a file or a listen address. */
-  record Section(Path file, String listen) {}
+  /** {@code audit:} where the audit log goes. */
+  record AuditSection(Path file) {}
+
+  /** {@code metrics:} where Prometheus scrapes. */
+  record MetricsSection(String listen) {}
+
+  /** {@code keys:} settings about the served keys. */
+  record KeysSection(Integer expiryWarningDays) {}
 
   /** A host and port, parsed from {@code host:port} or {@code [v6]:port}. */
   public record HostPort(String host, int port) {

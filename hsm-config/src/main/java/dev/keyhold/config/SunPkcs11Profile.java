@@ -17,7 +17,8 @@ public final class SunPkcs11Profile {
     sb.append("name = ").append(providerName).append('\n');
     sb.append("library = ").append(hsm.library().toAbsolutePath()).append('\n');
     sb.append("slot = ").append(slotId).append('\n');
-    // Keys are generated on the token, sensitive and non-extractable, whatever the vendor default.
+    // Keys are generated on the token (or imported into it), sensitive and non-extractable,
+    // whatever the vendor default.
     sb.append(
         """
         attributes(generate, CKO_PRIVATE_KEY, *) = {
@@ -28,6 +29,12 @@ public final class SunPkcs11Profile {
         }
         attributes(generate, CKO_PUBLIC_KEY, *) = {
           CKA_TOKEN = true
+        }
+        attributes(import, CKO_PRIVATE_KEY, *) = {
+          CKA_TOKEN = true
+          CKA_PRIVATE = true
+          CKA_SENSITIVE = true
+          CKA_EXTRACTABLE = false
         }
         """);
     switch (hsm.profile()) {

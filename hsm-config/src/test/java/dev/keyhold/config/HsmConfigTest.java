@@ -50,6 +50,7 @@ class HsmConfigTest {
 
   @Test
   void yaml_readsTheNewSettings() {
+    java.util.List<String> problems = new java.util.ArrayList<>();
     ServiceConfig.Raw raw =
         new ConfigLoader()
             .parse(
@@ -64,7 +65,9 @@ class HsmConfigTest {
                   maxStuckThreads: 3
                   badPaddingCodes: [CKR_ENCRYPTED_DATA_INVALID]
                 """,
-                "test");
+                "test",
+                problems);
+    assertThat(problems).isEmpty();
     ServiceConfig c = raw.resolveAgainst(Path.of("/etc/keyhold"));
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(3));
     assertThat(c.hsm().probeInterval()).isEqualTo(Duration.ofMillis(200));

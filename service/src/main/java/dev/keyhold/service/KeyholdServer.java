@@ -12,6 +12,7 @@ import dev.keyhold.service.keys.Keystore;
 import dev.keyhold.service.keys.Signer;
 import dev.keyhold.service.keys.StaticKeystore;
 import dev.keyhold.service.ops.AuditLog;
+import dev.keyhold.service.ops.CertificateExpiry;
 import dev.keyhold.service.ops.MetricsServer;
 import dev.keyhold.service.ops.OperationMetrics;
 import dev.keyhold.service.ops.ServiceHealth;
@@ -105,6 +106,11 @@ public final class KeyholdServer implements AutoCloseable {
     serviceHealth.track(tokenName, supervisor.state());
     List<HsmKey> keys = supervisor.keys().stream().map(k -> decorator.apply(k)).toList();
     Keystore keystore = new StaticKeystore(keys);
+    CertificateExpiry.watch(
+        keys.stream().map(HsmKey::description).toList(),
+        config.expiryWarningDays(),
+        metrics.registry(),
+        java.time.Clock.systemUTC());
     AuditLog audit = AuditLog.open(config.audit());
     HsmExecutor executor =
         new HsmExecutor(

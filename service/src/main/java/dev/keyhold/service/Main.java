@@ -1,21 +1,17 @@
 package dev.keyhold.service;
 
-import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.ConfigLoader;
 import dev.keyhold.config.ServiceConfig;
+import dev.keyhold.service.cli.CliContext;
+import dev.keyhold.service.cli.ConfigCommand;
+import dev.keyhold.service.cli.KeysCommand;
 import dev.keyhold.service.ops.AuditLog;
-import dev.keyhold.service.pkcs11.KeyProvisioner;
-import dev.keyhold.service.pkcs11.KeyProvisioner.KeySpec;
-import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pkcs11.TokenLocator;
 import dev.keyhold.service.setup.PkiDirectory;
 import java.nio.file.Path;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -30,7 +26,8 @@ import picocli.CommandLine.Parameters;
     description = "TLS private-key offload to PKCS#11 HSMs over gRPC.",
     subcommands = {
       Main.Serve.class,
-      Main.Keys.class,
+      KeysCommand.class,
+      ConfigCommand.class,
       Main.Pki.class,
       Main.Audit.class,
       Main.Slots.class
@@ -38,18 +35,7 @@ import picocli.CommandLine.Parameters;
 public final class Main {
 
   public static void main(String[] args) {
-    CommandLine cl = new CommandLine(new Main());
-    cl.setExecutionExceptionHandler(
-        (ex, cmd, parsed) -> {
-          if (ex instanceof ConfigException) {
-            cmd.getErr().println("keyhold: " + ex.getMessage());
-            return 2;
-          }
-          cmd.getErr()
-              .println("keyhold: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
-          return 1;
-        });
-    int rc = cl.execute(args);
+    int rc = CliContext.system().commandLine(new Main()).execute(args);
     if (rc != 0 || !(args.length > 0 && args[0].equals("serve"))) {
       System.exit(rc);
     }
@@ -96,157 +82,6 @@ public final class Main {
             "slot %d\tlabel '%s'\tinitialized=%s%n", s.id(), s.label(), s.initialized());
       }
       return 0;
-    }
-  }
-
-  @Command(
-      name = "keys",
-      description = "Manage keys inside the HSM.",
-      subcommands = {
-        Keys.Ensure.class,
-        Keys.ListKeys.class,
-        Keys.Csr.class,
-        Keys.ImportCert.class,
-        Keys.Certify.class
-      })
-  static final class Keys {
-    @Command(
-        name = "ensure",
-        description =
-            "Create missing keys (sensitive, non-extractable) with placeholder certificates."
-                + " Idempotent.")
-    static final class Ensure implements Callable<Integer> {
-      @Option(names = "--config", required = true)
-      Path config;
-
-      @Option(
-          names = "--key",
-          description =
-              "NAME=rsa:BITS or NAME=ec:CURVE; default: rsa2048, rsa3072, ec-p256, ec-p384")
-      List<String> keys;
-
-      @Override
-      public Integer call() {
-        List<KeySpec> specs =
-            keys == null ? KeyProvisioner.DEFAULT_KEYS : keys.stream().map(KeySpec::parse).toList();
-        List<String> created =
-            new KeyProvisioner(Pkcs11Token.open(load(config).hsm())).ensure(specs);
-        System.out.println(created.isEmpty() ? "all keys present" : "created " + created);
-        return 0;
-      }
-    }
-
-    @Command(name = "list", description = "List the keys the service would serve.")
-    static final class ListKeys implements Callable<Integer> {
-      @Option(names = "--config", required = true)
-      Path config;
-
-      @Override
-      public Integer call() {
-        Pkcs11Token.open(load(config).hsm())
-            .discoverKeys()
-            .forEach(
-                k ->
-                    System.out.printf(
-                        "%-12s %-14s spki-sha256:%s%n",
-                        k.description().name(),
-                        k.description().type() == dev.keyhold.proto.v1.KeyType.KEY_TYPE_RSA
-                            ? "RSA-" + k.description().bits()
-                            : "EC " + k.description().curve(),
-                        HexFormat.of().formatHex(k.description().spkiSha256())));
-        return 0;
-      }
-    }
-
-    /** The options of a command on one key: the configuration and the key's name. */
-    static final class OneKey {
-      @Option(names = "--config", required = true)
-      Path config;
-
-      @Parameters(index = "0")
-      String name;
-
-      KeyProvisioner provisioner() {
-        return new KeyProvisioner(Pkcs11Token.open(load(config).hsm()));
-      }
-    }
-
-    @Command(name = "csr", description = "Print a PEM CSR for a key, signed inside the HSM.")
-    static final class Csr implements Callable<Integer> {
-      @Mixin OneKey key;
-
-      @Option(names = "--subject", required = true, description = "e.g. CN=www.example.com")
-      String subject;
-
-      @Override
-      public Integer call() throws Exception {
-        System.out.print(key.provisioner().csr(key.name, subject));
-        return 0;
-      }
-    }
-
-    @Command(
-        name = "import-cert",
-        description = "Replace a key's placeholder certificate with its real chain.")
-    static final class ImportCert implements Callable<Integer> {
-      @Mixin OneKey key;
-
-      @Option(names = "--chain", required = true, description = "PEM chain, leaf first")
-      Path chain;
-
-      @Override
-      public Integer call() throws Exception {
-        key.provisioner().importChain(key.name, PkiDirectory.readCertificates(chain));
-        System.out.println("imported the chain of " + key.name);
-        return 0;
-      }
-    }
-
-    @Command(
-        name = "certify",
-        description =
-            "Replace placeholder certificates of HSM keys with certificates from the local CA (demo"
-                + " set-up). Idempotent.")
-    static final class Certify implements Callable<Integer> {
-      @Option(names = "--config", required = true)
-      Path config;
-
-      @Option(
-          names = "--pki",
-          required = true,
-          description = "the local PKI folder (see `pki init`)")
-      Path pki;
-
-      @Option(names = "--dns", split = ",", defaultValue = "localhost")
-      List<String> dns;
-
-      @Option(names = "--ip", split = ",", defaultValue = "127.0.0.1")
-      List<String> ips;
-
-      @Parameters(
-          arity = "0..*",
-          description = "key names; default: every key with a placeholder certificate")
-      List<String> names;
-
-      @Override
-      public Integer call() throws Exception {
-        Pkcs11Token token = Pkcs11Token.open(load(config).hsm());
-        dev.keyhold.service.setup.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
-        KeyProvisioner provisioner = new KeyProvisioner(token);
-        for (var key : token.discoverKeys()) {
-          var d = key.description();
-          var leaf = d.chain().get(0);
-          boolean placeholder =
-              leaf.getSubjectX500Principal().equals(leaf.getIssuerX500Principal());
-          if ((names == null || names.isEmpty()) ? !placeholder : !names.contains(d.name())) {
-            continue;
-          }
-          var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, false);
-          provisioner.importChain(d.name(), List.of(cert, ca.caCertificate()));
-          System.out.println("certified " + d.name() + " by the local CA for " + dns + " " + ips);
-        }
-        return 0;
-      }
     }
   }
 

@@ -18,7 +18,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.ExtensionsGenerator;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -105,18 +110,91 @@ public final class KeyProvisioner {
     return created;
   }
 
+  /** Creates one key; unlike {@link #ensure}, a key of that name already there is an error. */
+  public void create(KeySpec spec) throws GeneralSecurityException {
+    if (token.keyStore().containsAlias(spec.name())) {
+      throw new ConfigException(
+          "a key labelled '"
+              + spec.name()
+              + "' already exists on "
+              + token.config().describeToken()
+              + "; pick another label or delete it first");
+    }
+    ensure(List.of(spec));
+  }
+
+  /**
+   * Stores a key that was created outside the HSM, with its chain, as a token object made sensitive
+   * and non-extractable by the profile's import template. The chain's leaf must be the key's
+   * certificate (checked by a signature, so no public key derivation is needed).
+   */
+  public void importKey(String name, PrivateKey key, List<X509Certificate> chain)
+      throws GeneralSecurityException {
+    KeyStore ks = token.keyStore();
+    if (ks.containsAlias(name)) {
+      throw new ConfigException(
+          "a key labelled '" + name + "' already exists on " + token.config().describeToken());
+    }
+    checkChain(chain);
+    String alg = key.getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+    java.security.Signature s = java.security.Signature.getInstance(alg);
+    s.initSign(key);
+    byte[] probe = "keyhold import check".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    s.update(probe);
+    byte[] sig = s.sign();
+    java.security.Signature v = java.security.Signature.getInstance(alg);
+    v.initVerify(chain.get(0).getPublicKey());
+    v.update(probe);
+    if (!v.verify(sig)) {
+      throw new ConfigException("the certificate's public key is not the imported private key");
+    }
+    ks.setKeyEntry(name, key, null, chain.toArray(new Certificate[0]));
+    log.info("imported key '{}' into the HSM (it existed outside an HSM before)", name);
+  }
+
+  /** Deletes a key and its certificate. */
+  public void delete(String name) throws GeneralSecurityException {
+    KeyStore ks = token.keyStore();
+    if (!ks.containsAlias(name)) {
+      throw new ConfigException("no key named '" + name + "' on " + token.config().describeToken());
+    }
+    ks.deleteEntry(name);
+    log.info("deleted key '{}'", name);
+  }
+
   /** A PEM CSR for an existing key, signed inside the HSM. */
   public String csr(String name, String subject)
+      throws GeneralSecurityException, IOException, OperatorCreationException {
+    return csr(name, subject, List.of());
+  }
+
+  /**
+   * A PEM CSR for an existing key with subject alternative names ({@code DNS:}, {@code IP:}, {@code
+   * URI:}, {@code EMAIL:}; a bare name is DNS), signed inside the HSM.
+   */
+  public String csr(String name, String subject, List<String> sans)
       throws GeneralSecurityException, IOException, OperatorCreationException {
     KeyStore ks = token.keyStore();
     PrivateKey priv = (PrivateKey) ks.getKey(name, null);
     if (priv == null) {
       throw new ConfigException("no key named '" + name + "' on " + token.config().describeToken());
     }
+    X500Name dn;
+    try {
+      dn = new X500Name(subject);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          "subject '" + subject + "' is not a distinguished name such as CN=www.example.com,O=Org");
+    }
     X509Certificate cert = (X509Certificate) ks.getCertificate(name);
-    PKCS10CertificationRequest req =
-        new JcaPKCS10CertificationRequestBuilder(new X500Name(subject), cert.getPublicKey())
-            .build(signer(priv, cert.getPublicKey().getAlgorithm()));
+    JcaPKCS10CertificationRequestBuilder b =
+        new JcaPKCS10CertificationRequestBuilder(dn, cert.getPublicKey());
+    if (!sans.isEmpty()) {
+      ExtensionsGenerator ext = new ExtensionsGenerator();
+      ext.addExtension(Extension.subjectAlternativeName, false, generalNames(sans));
+      b.addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, ext.generate());
+    }
+    PKCS10CertificationRequest req = b.build(signer(priv, cert.getPublicKey().getAlgorithm()));
     StringWriter out = new StringWriter();
     try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
       pem.writeObject(req);
@@ -132,10 +210,64 @@ public final class KeyProvisioner {
     if (priv == null) {
       throw new ConfigException("no key named '" + name + "' on " + token.config().describeToken());
     }
+    checkChain(chain);
     if (!ks.getCertificate(name).getPublicKey().equals(chain.get(0).getPublicKey())) {
       throw new ConfigException("the certificate's public key is not key '" + name + "'");
     }
     ks.setKeyEntry(name, priv, null, chain.toArray(new Certificate[0]));
+  }
+
+  /** A chain must be in order: each certificate signed by the next one's key. */
+  static void checkChain(List<X509Certificate> chain) {
+    if (chain.isEmpty()) {
+      throw new ConfigException("the chain holds no certificate");
+    }
+    for (int i = 0; i + 1 < chain.size(); i++) {
+      X509Certificate c = chain.get(i);
+      X509Certificate issuer = chain.get(i + 1);
+      try {
+        c.verify(issuer.getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new ConfigException(
+            "certificate "
+                + (i + 2)
+                + " of the chain ("
+                + issuer.getSubjectX500Principal()
+                + ") did not sign certificate "
+                + (i + 1)
+                + " ("
+                + c.getSubjectX500Principal()
+                + "); give the chain leaf first, each certificate followed by its issuer");
+      }
+    }
+  }
+
+  private static GeneralNames generalNames(List<String> sans) {
+    List<GeneralName> names = new ArrayList<>();
+    for (String san : sans) {
+      int colon = san.indexOf(':');
+      String kind = colon < 0 ? "DNS" : san.substring(0, colon).toUpperCase(java.util.Locale.ROOT);
+      String value = colon < 0 ? san : san.substring(colon + 1);
+      int tag =
+          switch (kind) {
+            case "DNS" -> GeneralName.dNSName;
+            case "IP" -> GeneralName.iPAddress;
+            case "URI" -> GeneralName.uniformResourceIdentifier;
+            case "EMAIL" -> GeneralName.rfc822Name;
+            default ->
+                throw new ConfigException(
+                    "SAN '" + san + "': use DNS:name, IP:address, URI:uri or EMAIL:address");
+          };
+      if (value.isBlank()) {
+        throw new ConfigException("SAN '" + san + "' is empty");
+      }
+      try {
+        names.add(new GeneralName(tag, value));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("SAN '" + san + "' is not a valid " + kind + " name");
+      }
+    }
+    return new GeneralNames(names.toArray(new GeneralName[0]));
   }
 
   private KeyPair generate(KeySpec spec) throws GeneralSecurityException {

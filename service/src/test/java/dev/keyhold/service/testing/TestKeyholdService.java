@@ -169,7 +169,8 @@ public final class TestKeyholdService implements AutoCloseable {
               metrics ? "127.0.0.1:0" : null,
               16 * 1024,
               Duration.ofMinutes(30),
-              shutdownGrace);
+              shutdownGrace,
+              ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS);
       try {
         return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
       } catch (Exception e) {
