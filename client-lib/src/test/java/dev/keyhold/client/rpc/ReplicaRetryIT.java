@@ -184,6 +184,66 @@ class ReplicaRetryIT {
     }
   }
 
+  @Test
+  void sign_hedgingOn_slowReplicaDoesNotCostTheDeadline() throws Exception {
+    // One replica takes three deadlines per operation. Without hedging, the calls round_robin
+    // gives it would fail DEADLINE_EXCEEDED; with a 100 ms hedging delay the hedge to the fast
+    // replica answers first.
+    SlowKey.Control slow = new SlowKey.Control();
+    TestKeyholdService a = keep(TestKeyholdService.builder().decorator(slow.decorator()).start());
+    TestKeyholdService b = keep(TestKeyholdService.start());
+    Duration deadline = Duration.ofSeconds(1);
+    KeyholdClient client =
+        keep(
+            KeyholdClient.create(
+                config(a, b).deadline(deadline).hedgingDelay(Duration.ofMillis(100)).build()));
+    warmUp(client, () -> slow.entered.get() > 0);
+    slow.delay = deadline.multipliedBy(3);
+    int before = slow.entered.get();
+    for (int i = 0; i < 10; i++) {
+      assertThat(client.sign(KEY, SCHEME, digest(i))).isNotEmpty();
+    }
+    assertThat(slow.entered.get() - before).as("calls the slow replica got").isPositive();
+    slow.delay = Duration.ZERO;
+  }
+
+  @Test
+  void sign_replicaNotServing_getsNoCalls() throws Exception {
+    TestKeyholdService a = keep(TestKeyholdService.start());
+    NotServingReplica fake = keep(new NotServingReplica(a));
+    KeyholdClientConfig.Builder cfg =
+        KeyholdClientConfig.builder()
+            .targets(List.of(a.target(), "127.0.0.1:" + fake.port()))
+            .trustedCa(a.caCert())
+            .clientCertificate(a.clientCert("test-client"), a.clientKey("test-client"))
+            .authority("localhost")
+            .deadline(Duration.ofSeconds(10)); // a cold JVM connects slowly on two shared cores
+    try (KeyholdClient client = KeyholdClient.create(cfg.build())) {
+      for (int i = 0; i < 30; i++) {
+        assertThat(client.sign(KEY, SCHEME, digest(i))).isNotEmpty();
+      }
+      awaitTrue(() -> fake.healthWatches.get() > 0, "client-side health check of the replica");
+      for (int i = 0; i < 30; i++) {
+        assertThat(client.sign(KEY, SCHEME, digest(i))).isNotEmpty();
+      }
+      assertThat(fake.keyCalls.get()).as("calls sent to the NOT_SERVING replica").isZero();
+    }
+    // The same replicas without health checking: round_robin does pick it (so the check above is
+    // what kept calls away). Its UNIMPLEMENTED is not retryable and fails the call.
+    try (KeyholdClient unchecked = KeyholdClient.create(cfg.healthCheck(false).build())) {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int i = 0;
+      while (fake.keyCalls.get() == 0 && System.nanoTime() < end) {
+        try {
+          unchecked.sign(KEY, SCHEME, digest(i++));
+        } catch (KeyholdException expected) {
+          assertThat(expected.code()).isEqualTo(Status.Code.UNIMPLEMENTED);
+        }
+      }
+      assertThat(fake.keyCalls.get()).isPositive();
+    }
+  }
+
   /** Signs (each call must succeed) until {@code cond} holds. */
   private static void warmUp(KeyholdClient client, BooleanSupplier cond) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
