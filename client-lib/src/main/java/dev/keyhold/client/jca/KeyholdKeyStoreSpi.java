@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * file; the password is ignored (there is no secret in it beyond file paths):
  *
  * <pre>
- * target=127.0.0.1:7443            # the Keyhold service (gRPC target)
+ * target=127.0.0.1:7443            # the Keyhold service: host:port, a list h1:p1,h2:p2 of
+ *                                  # replicas, or dns:///name:port (round-robin, health-checked)
  * ca=/etc/keyhold/ca.pem           # CA that signed the service's certificate
  * cert=/etc/keyhold/app.pem        # this application's client certificate (mTLS)
  * key=/etc/keyhold/app-key.pem     # its PKCS#8 key (for the channel only)
@@ -64,9 +65,13 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
     p.load(new InputStreamReader(stream, StandardCharsets.UTF_8));
     KeyholdClientConfig.Builder cfg =
         KeyholdClientConfig.builder()
-            .target(required(p, "target"))
             .trustedCa(Path.of(required(p, "ca")))
             .clientCertificate(Path.of(required(p, "cert")), Path.of(required(p, "key")));
+    try {
+      cfg.target(required(p, "target"));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("Keyhold key store: bad target: " + e.getMessage(), e);
+    }
     if (p.getProperty("deadline") != null) {
       cfg.deadline(parseDuration(p.getProperty("deadline").trim()));
     }

@@ -23,6 +23,9 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.protobuf.StatusProto;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,8 +35,9 @@ import javax.net.ssl.SSLException;
 
 /**
  * The connection to a Keyhold service, shared by any number of TLS contexts: one gRPC channel with
- * mTLS (TLS 1.3), round-robin over the target's addresses, a deadline on every call and retries of
- * UNAVAILABLE. Thread-safe; close it when done.
+ * mTLS (TLS 1.3), round-robin over the target's replicas that report SERVING, a deadline on every
+ * call, retries of UNAVAILABLE on another replica (or hedging) by gRPC's service config, and a
+ * bound on calls in flight. Thread-safe; close it when done.
  *
  * <p>Futures returned by the {@code *Async} methods complete on a gRPC transport thread; stages
  * chained on them must not block.
@@ -46,12 +50,18 @@ public final class KeyholdClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final KeyServiceGrpc.KeyServiceFutureStub futureStub;
   private final KeyServiceGrpc.KeyServiceBlockingStub blockingStub;
+  private final InFlightLimit inFlight;
+
+  static {
+    StaticNameResolverProvider.register();
+  }
 
   private KeyholdClient(KeyholdClientConfig config, ManagedChannel channel) {
     this.config = config;
     this.channel = channel;
-    this.futureStub = KeyServiceGrpc.newFutureStub(channel);
-    this.blockingStub = KeyServiceGrpc.newBlockingStub(channel);
+    this.inFlight = new InFlightLimit(config.maxInFlight());
+    this.futureStub = KeyServiceGrpc.newFutureStub(channel).withInterceptors(inFlight);
+    this.blockingStub = KeyServiceGrpc.newBlockingStub(channel).withInterceptors(inFlight);
   }
 
   /** Opens the channel; connection happens lazily on the first call. */
@@ -74,35 +84,12 @@ public final class KeyholdClient implements AutoCloseable {
               + e.getMessage(),
           e);
     }
-    Map<String, Object> retry =
-        Map.of(
-            "maxAttempts",
-            (double) config.maxAttempts(),
-            "initialBackoff",
-            "0.02s",
-            "maxBackoff",
-            "0.2s",
-            "backoffMultiplier",
-            2.0,
-            "retryableStatusCodes",
-            List.of("UNAVAILABLE"));
-    // gRPC rejects a retry policy with maxAttempts 1: then no policy at all means "no retries".
-    Map<String, Object> serviceConfig =
-        config.maxAttempts() > 1
-            ? Map.of(
-                "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
-                "methodConfig",
-                    List.of(
-                        Map.of(
-                            "name",
-                            List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)),
-                            "retryPolicy",
-                            retry)))
-            : Map.of("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
     NettyChannelBuilder b =
         NettyChannelBuilder.forTarget(config.target())
+            // Round-robin reconnects a replica it lost with exponential backoff (1 s doubling
+            // ×1.6, capped at 120 s), so a restarted replica gets traffic again by itself.
             .sslContext(ssl)
-            .defaultServiceConfig(serviceConfig)
+            .defaultServiceConfig(serviceConfig(config))
             .enableRetry()
             // Completions run on the transport thread, saving a thread hop per call: the
             // callbacks here only complete futures. Do not block in stages chained on them.
@@ -115,11 +102,72 @@ public final class KeyholdClient implements AutoCloseable {
     return new KeyholdClient(config, b.build());
   }
 
+  /**
+   * The channel's service config: round_robin over the resolved replicas, client-side health
+   * checking of {@code keyhold.v1.KeyService} (a replica that is not SERVING gets no calls; needs
+   * {@code grpc-services} on the class path, which client-lib brings), and for every method (all
+   * idempotent) either retries of UNAVAILABLE on the next replica or, when configured, hedging.
+   * gRPC keeps every attempt within the call's deadline.
+   */
+  static Map<String, Object> serviceConfig(KeyholdClientConfig config) {
+    Map<String, Object> sc = new LinkedHashMap<>();
+    sc.put("loadBalancingConfig", List.of(Map.of("round_robin", Map.of())));
+    if (config.healthCheck()) {
+      sc.put("healthCheckConfig", Map.of("serviceName", KeyServiceGrpc.SERVICE_NAME));
+    }
+    Map<String, Object> method = new LinkedHashMap<>();
+    // Every KeyService method is idempotent: Sign and DecryptPremaster are stateless, GetKey and
+    // ListKeys read.
+    method.put("name", List.of(Map.of("service", KeyServiceGrpc.SERVICE_NAME)));
+    if (config.hedgingDelay() != null) {
+      method.put(
+          "hedgingPolicy",
+          Map.of(
+              "maxAttempts",
+              (double) config.maxAttempts(),
+              "hedgingDelay",
+              seconds(config.hedgingDelay()),
+              "nonFatalStatusCodes",
+              List.of("UNAVAILABLE")));
+    } else if (config.maxAttempts() > 1) {
+      // gRPC rejects a retry policy with maxAttempts 1: then no policy at all means "no retries".
+      method.put(
+          "retryPolicy",
+          Map.of(
+              "maxAttempts",
+              (double) config.maxAttempts(),
+              "initialBackoff",
+              "0.02s",
+              "maxBackoff",
+              "0.2s",
+              "backoffMultiplier",
+              2.0,
+              "retryableStatusCodes",
+              List.of("UNAVAILABLE")));
+    }
+    if (method.size() > 1) {
+      sc.put("methodConfig", List.of(method));
+    }
+    return sc;
+  }
+
+  private static String seconds(Duration d) {
+    return BigDecimal.valueOf(d.toNanos(), 9).stripTrailingZeros().toPlainString() + "s";
+  }
+
   public KeyholdClientConfig config() {
     return config;
   }
 
-  /** The underlying channel, for callers that want their own stubs. */
+  /** Calls of this client's stubs waiting for an answer now (bounded by maxInFlight). */
+  public int inFlight() {
+    return inFlight.current();
+  }
+
+  /**
+   * The underlying channel, for callers that want their own stubs (calls on it bypass the in-flight
+   * bound; {@link #blockingStub()} and {@link #futureStub()} do not).
+   */
   public ManagedChannel channel() {
     return channel;
   }

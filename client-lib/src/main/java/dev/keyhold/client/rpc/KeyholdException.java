@@ -10,6 +10,13 @@ import java.security.GeneralSecurityException;
  */
 public class KeyholdException extends GeneralSecurityException {
   private static final long serialVersionUID = 1L;
+
+  /**
+   * Reason of the {@code RESOURCE_EXHAUSTED} a client raises itself, without sending the call, when
+   * {@link KeyholdClientConfig#maxInFlight()} calls are already waiting for an answer.
+   */
+  public static final String REASON_IN_FLIGHT_LIMIT = "CLIENT_IN_FLIGHT_LIMIT";
+
   private final Status.Code code;
   private final String reason;
 
