@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -69,9 +70,56 @@ public final class ConfigLoader {
       }
       JsonLocation loc = e.getLocation();
       String where = loc == null ? "" : " (line " + loc.getLineNr() + ")";
+      String field = fieldPath(e);
+      // Jackson does not always fill the path (WRAP_EXCEPTIONS is off): a failure to build the
+      // PinSource itself is also about the secret field.
+      String original = String.valueOf(e.getOriginalMessage());
+      if (isSecret(field) || original.contains(PinSource.class.getName())) {
+        field = "hsm.pin";
+        // Jackson's messages quote the offending value ("from String value ('1234')"): for a
+        // secret field, say what is expected and nothing of what was written. No cause either,
+        // so that no stack trace or log line can carry the message.
+        throw new ConfigException(
+            "config "
+                + origin
+                + where
+                + ": "
+                + field
+                + " must be {file: PATH} or {env: VARIABLE}; an inline PIN is not accepted"
+                + " (the value written is not shown)");
+      }
       String what = cause != null ? cause.getMessage() : e.getOriginalMessage();
-      throw new ConfigException("config " + origin + where + ": " + firstLine(what), e);
+      String prefix = field.isEmpty() || cause != null ? "" : field + ": ";
+      throw new ConfigException("config " + origin + where + ": " + prefix + firstLine(what), e);
     }
+  }
+
+  /** Fields whose values are secret: errors about them never quote what was written. */
+  private static final java.util.Set<String> SECRET_FIELDS = java.util.Set.of("pin");
+
+  private static boolean isSecret(String fieldPath) {
+    for (String part : fieldPath.split("\\.")) {
+      if (SECRET_FIELDS.contains(part)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The failing field as {@code hsm.sessions}, or "" when Jackson names none. */
+  private static String fieldPath(JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException m)) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference r : m.getPath()) {
+      if (r.getFieldName() != null) {
+        b.append(b.length() == 0 ? "" : ".").append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.toString();
   }
 
   private static String firstLine(String s) {
