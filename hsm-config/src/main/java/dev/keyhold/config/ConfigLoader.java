@@ -251,6 +251,15 @@ public final class ConfigLoader {
       return where.of("") + ": " + firstLine(e.getOriginalMessage());
     }
     String path = pathOf(m.getPath());
+    // Jackson's messages quote the offending value ("from String value ('1234')"): for a secret
+    // field, say what is expected and nothing of what was written. Jackson does not always fill the
+    // path, so a failure to build the PinSource itself also counts as the secret field.
+    if (isSecret(path)
+        || String.valueOf(m.getOriginalMessage()).contains(PinSource.class.getName())) {
+      return where.of("hsm.pin")
+          + ": hsm.pin must be {file: PATH} or {env: VARIABLE}; an inline PIN is not accepted"
+          + " (the value written is not shown)";
+    }
     for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
       if (c instanceof ConfigException ce) {
         String msg = ce.getMessage();
@@ -267,6 +276,15 @@ public final class ConfigLoader {
       return where.of(path) + ": " + path + ": expected " + expected(type) + ", got " + got;
     }
     return where.of(path) + ": " + path + ": " + firstLine(m.getOriginalMessage());
+  }
+
+  private static boolean isSecret(String fieldPath) {
+    for (String part : fieldPath.split("[.\\[\\]]")) {
+      if (part.equals("pin")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static JsonNode at(JsonNode tree, List<JsonMappingException.Reference> refs) {

@@ -20,7 +20,8 @@ public record PinSource(Path file, String env) {
 
   public PinSource {
     if ((file == null) == (env == null || env.isBlank())) {
-      throw new ConfigException("exactly one of pin.file or pin.env must be set");
+      throw new ConfigException(
+          "hsm.pin: exactly one of file or env must be set (an inline PIN is not accepted)");
     }
   }
 

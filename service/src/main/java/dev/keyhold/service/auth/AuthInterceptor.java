@@ -12,6 +12,7 @@ import io.grpc.Status;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
@@ -25,6 +26,14 @@ import javax.net.ssl.SSLSession;
 public final class AuthInterceptor implements ServerInterceptor {
   public static final Context.Key<ClientIdentity> IDENTITY = Context.key("keyhold-identity");
   public static final Context.Key<String> REQUEST_ID = Context.key("keyhold-request-id");
+
+  /**
+   * Set by authorization when a rule allows the call, read by the audit: the call's one identity is
+   * the name that rule matched (unset: the caller's {@link ClientIdentity#primary()}).
+   */
+  public static final Context.Key<AtomicReference<Policy.Grant>> GRANT =
+      Context.key("keyhold-grant");
+
   public static final Metadata.Key<String> REQUEST_ID_HEADER =
       Metadata.Key.of("keyhold-request-id", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -63,7 +72,9 @@ public final class AuthInterceptor implements ServerInterceptor {
             super.close(status, trailers);
           }
         };
-    Context ctx = Context.current().withValues(IDENTITY, who, REQUEST_ID, requestId);
+    Context ctx =
+        Context.current()
+            .withValues(IDENTITY, who, REQUEST_ID, requestId, GRANT, new AtomicReference<>());
     return Contexts.interceptCall(ctx, withHeader, headers, next);
   }
 

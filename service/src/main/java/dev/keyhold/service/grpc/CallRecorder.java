@@ -2,6 +2,7 @@ package dev.keyhold.service.grpc;
 
 import dev.keyhold.service.auth.AuthInterceptor;
 import dev.keyhold.service.auth.ClientIdentity;
+import dev.keyhold.service.auth.Policy;
 import dev.keyhold.service.grpc.Errors.KeyholdStatusException;
 import dev.keyhold.service.ops.ApiOperation;
 import dev.keyhold.service.ops.AuditLog;
@@ -10,6 +11,7 @@ import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,16 +35,22 @@ final class CallRecorder {
     long nanos = System.nanoTime() - start;
     metrics.record(op.label(), outcome, nanos);
     ClientIdentity who = AuthInterceptor.IDENTITY.get();
+    AtomicReference<Policy.Grant> slot = AuthInterceptor.GRANT.get();
+    Policy.Grant grant = slot == null ? null : slot.get();
+    ClientIdentity.Name name =
+        grant != null ? grant.identity() : who == null ? null : who.primary();
     audit.record(
         new AuditLog.Event(
             Instant.now(),
-            who == null ? "-" : who.name(),
+            name == null ? "-" : name.value(),
             AuthInterceptor.REQUEST_ID.get(),
             keyName,
             op.label(),
             scheme,
             outcome,
-            TimeUnit.NANOSECONDS.toMicros(nanos)));
+            TimeUnit.NANOSECONDS.toMicros(nanos),
+            name == null ? null : name.toString(),
+            grant == null ? null : grant.rule()));
   }
 
   /** Records a failed call, then fails it. */

@@ -13,6 +13,8 @@ import dev.keyhold.service.ops.ApiOperation;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Finds the key a request names and checks the caller may use it: authorization. An unknown key and
@@ -20,9 +22,10 @@ import java.util.Set;
  */
 final class KeyResolver {
   private final Keystore keystore;
-  private final Policy policy;
+  private final Supplier<Policy> policy;
 
-  KeyResolver(Keystore keystore, Policy policy) {
+  /** {@code policy} is read once per call: a reloaded policy applies from the next call on. */
+  KeyResolver(Keystore keystore, Supplier<Policy> policy) {
     this.keystore = keystore;
     this.policy = policy;
   }
@@ -50,19 +53,22 @@ final class KeyResolver {
     String name = key.get().description().name();
     ClientIdentity who = identity();
     Optional<Operation> granted = op.granted();
-    boolean allowed =
-        granted.isPresent()
-            ? policy.allows(who, name, granted.get())
-            : !policy.allowed(who, name).isEmpty();
-    if (!allowed) {
+    Policy p = policy.get();
+    Optional<Policy.Grant> grant =
+        granted.isPresent() ? p.authorize(who, name, granted.get()) : p.authorizeAny(who, name);
+    if (grant.isEmpty()) {
       throw Errors.notFound(describe(ref), opName);
+    }
+    AtomicReference<Policy.Grant> slot = AuthInterceptor.GRANT.get();
+    if (slot != null) {
+      slot.set(grant.get());
     }
     return key.get();
   }
 
   /** The operations the caller may perform on the key. */
   Set<Operation> allowed(HsmKey key) {
-    return policy.allowed(identity(), key.description().name());
+    return policy.get().allowed(identity(), key.description().name());
   }
 
   Iterable<HsmKey> all() {

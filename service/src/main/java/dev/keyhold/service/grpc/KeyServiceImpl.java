@@ -27,6 +27,7 @@ import io.grpc.stub.StreamObserver;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The KeyService API: maps protos. Each job is a collaborator's: {@link KeyResolver} finds and
@@ -46,6 +47,18 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
   public KeyServiceImpl(
       Keystore keystore,
       Policy policy,
+      HsmExecutor executor,
+      PremasterDecryptors decryptors,
+      Signer signer,
+      AuditLog audit,
+      OperationMetrics metrics) {
+    this(keystore, () -> policy, executor, decryptors, signer, audit, metrics);
+  }
+
+  /** As above, with a policy that may change (reloads): each call reads the current one. */
+  public KeyServiceImpl(
+      Keystore keystore,
+      Supplier<Policy> policy,
       HsmExecutor executor,
       PremasterDecryptors decryptors,
       Signer signer,

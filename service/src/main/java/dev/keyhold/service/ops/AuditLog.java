@@ -34,7 +34,12 @@ public final class AuditLog implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String GENESIS = "0".repeat(64);
 
-  /** One audited operation. */
+  /**
+   * One audited operation. {@code client} is the caller's name that authorized it (or, when nothing
+   * did, its primary name); {@code identity} is the same name with its form ({@code dns:NAME},
+   * {@code uri:URI}, {@code cn:NAME}, {@code spki-sha256:HEX}); {@code rule} the policy rule that
+   * allowed the call ({@code policy[i]}), null when none did.
+   */
   public record Event(
       Instant time,
       String client,
@@ -43,7 +48,23 @@ public final class AuditLog implements Closeable {
       String operation,
       String scheme,
       String outcome,
-      long latencyMicros) {}
+      long latencyMicros,
+      String identity,
+      String rule) {
+
+    /** An event with no identity form and no rule (callers outside a policy decision). */
+    public Event(
+        Instant time,
+        String client,
+        String requestId,
+        String key,
+        String operation,
+        String scheme,
+        String outcome,
+        long latencyMicros) {
+      this(time, client, requestId, key, operation, scheme, outcome, latencyMicros, null, null);
+    }
+  }
 
   private static final Event POISON = new Event(Instant.EPOCH, "", "", "", "", null, "", 0);
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -163,6 +184,12 @@ public final class AuditLog implements Closeable {
         g.writeStartObject();
         g.writeStringField("time", e.time().toString());
         g.writeStringField("client", e.client());
+        if (e.identity() != null) {
+          g.writeStringField("identity", e.identity());
+        }
+        if (e.rule() != null) {
+          g.writeStringField("rule", e.rule());
+        }
         g.writeStringField("request", e.requestId());
         g.writeStringField("key", e.key());
         g.writeStringField("op", e.operation());

@@ -108,6 +108,18 @@ public final class LocalPki {
         ecKey());
   }
 
+  /**
+   * A TLS client certificate with subject {@code CN=cn} and exactly these DNS and URI SANs (none at
+   * all when both lists are empty): certificates whose CN and SANs disagree, for identity tests.
+   */
+  public Issued issueClient(String cn, List<String> dnsNames, List<String> uris)
+      throws GeneralSecurityException {
+    List<GeneralName> names = new ArrayList<>();
+    dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+    uris.forEach(u -> names.add(new GeneralName(GeneralName.uniformResourceIdentifier, u)));
+    return issue(cn, names, KeyPurposeId.id_kp_clientAuth, ecKey());
+  }
+
   /** A certificate for an existing public key, e.g. one whose private key lives in an HSM. */
   public X509Certificate issueFor(
       String cn, java.security.PublicKey publicKey, List<String> dnsNames, boolean client)

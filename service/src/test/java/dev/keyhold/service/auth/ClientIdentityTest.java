@@ -34,26 +34,48 @@ class ClientIdentityTest {
   }
 
   @Test
-  void of_dnsSanAndCn_namesBothAndPrefersTheSan() throws Exception {
+  void of_dnsSanAndCn_isTheSanAndNeverTheCn() throws Exception {
     X509Certificate cert = ca.issueFor("cn-name", newKey(), List.of("san-name.example"), true);
 
     ClientIdentity id = ClientIdentity.of(cert);
 
-    assertThat(id.name()).isEqualTo("san-name.example");
-    assertThat(id.names()).containsExactly("san-name.example", "cn-name");
+    assertThat(id.primary().toString()).isEqualTo("dns:san-name.example");
     assertThat(id.matches("san-name.example")).isTrue();
-    assertThat(id.matches("cn-name")).isTrue();
+    assertThat(id.matches("dns:SAN-name.example")).as("DNS is case-insensitive").isTrue();
+    assertThat(id.matches("cn-name")).as("the CN is ignored when SANs are present").isFalse();
+    assertThat(id.matches("cn:cn-name")).isFalse();
     assertThat(id.matches("someone-else")).isFalse();
   }
 
   @Test
-  void of_cnOnly_namesTheCn() throws Exception {
+  void of_cnOnly_isTheCn() throws Exception {
     X509Certificate cert = ca.issueFor("only-cn", newKey(), List.of(), true);
 
     ClientIdentity id = ClientIdentity.of(cert);
 
-    assertThat(id.name()).isEqualTo("only-cn");
-    assertThat(id.names()).containsExactly("only-cn");
+    assertThat(id.primary().toString()).isEqualTo("cn:only-cn");
+    assertThat(id.match("only-cn").map(Object::toString)).contains("cn:only-cn");
+    assertThat(id.matches("cn:only-cn")).isTrue();
+    assertThat(id.matches("cn:ONLY-CN")).as("CNs compare exactly").isFalse();
+    assertThat(id.matches("dns:only-cn")).isFalse();
+  }
+
+  @Test
+  void match_uriSan_onlyExactlyAndOnlyWithItsForm() throws Exception {
+    ClientIdentity id =
+        ClientIdentity.of(ca.issueClient("w", List.of(), List.of("spiffe://t/ns/a")).certificate());
+
+    assertThat(id.primary().toString()).isEqualTo("uri:spiffe://t/ns/a");
+    assertThat(id.matches("uri:spiffe://t/ns/a")).isTrue();
+    assertThat(id.matches("uri:SPIFFE://t/ns/a")).isFalse();
+    assertThat(id.matches("w")).as("a certificate with a SAN is never its CN").isFalse();
+  }
+
+  @Test
+  void asciiEqualsIgnoreCase_foldsOnlyAscii() {
+    assertThat(ClientIdentity.asciiEqualsIgnoreCase("Demo-App", "dEMO-aPP")).isTrue();
+    // U+212A KELVIN SIGN folds to 'k' under String.equalsIgnoreCase, but is not a DNS letter.
+    assertThat(ClientIdentity.asciiEqualsIgnoreCase("\u212Aey", "key")).isFalse();
   }
 
   @Test
@@ -61,7 +83,7 @@ class ClientIdentityTest {
     X509Certificate cert = ca.issueFor("pinned", newKey(), List.of(), true);
     ClientIdentity id = ClientIdentity.of(cert);
 
-    assertThat(id.spkiPin()).isEqualTo(pin(cert));
+    assertThat("spki-sha256:" + id.spkiPin()).isEqualTo(pin(cert));
     assertThat(id.matches(pin(cert))).isTrue();
     assertThat(id.matches(pin(cert).toUpperCase().replace("SPKI-SHA256", "spki-sha256")))
         .as("hex case does not matter")

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 class PolicyTest {
   private static final ClientIdentity WEB =
-      new ClientIdentity("web-1", List.of("web-1", "web-1.example"), "spki-sha256:00aa");
+      new ClientIdentity(List.of("web-1", "web-1.example"), List.of(), "web", true, "00aa");
   private static final ClientIdentity OTHER =
-      new ClientIdentity("other", List.of("other"), "spki-sha256:00bb");
+      new ClientIdentity(List.of("other"), List.of(), "other", true, "00bb");
 
   private static Policy policy(PolicyRule... rules) {
     return new Policy(List.of(rules));
@@ -113,5 +113,28 @@ class PolicyTest {
     Policy p = policy(new PolicyRule("*", List.of("*"), Set.of("sign", "decrypt_premaster")));
 
     assertThat(p.allows(WEB, "rsa2048", Operation.OPERATION_UNSPECIFIED)).isFalse();
+  }
+
+  @Test
+  void authorize_secondRuleMatches_namesThatRuleAndTheMatchedName() {
+    Policy p =
+        policy(
+            new PolicyRule("other", List.of("*"), Set.of("sign")),
+            new PolicyRule("dns:WEB-1.example", List.of("rsa*"), Set.of("sign")));
+
+    Policy.Grant g = p.authorize(WEB, "rsa2048", Operation.OPERATION_SIGN).orElseThrow();
+
+    assertThat(g.rule()).isEqualTo("policy[1]");
+    assertThat(g.identity().toString()).isEqualTo("dns:web-1.example");
+    assertThat(p.authorize(WEB, "ec-p256", Operation.OPERATION_SIGN)).isEmpty();
+  }
+
+  @Test
+  void authorize_cnOfACertificateWithSans_isNeverUsed() {
+    Policy p = policy(new PolicyRule("web", List.of("*"), Set.of("sign")));
+
+    assertThat(p.authorize(WEB, "rsa2048", Operation.OPERATION_SIGN)).isEmpty();
+    assertThat(policy(new PolicyRule("cn:web", List.of("*"), Set.of("sign"))).allowed(WEB, "k"))
+        .isEmpty();
   }
 }
