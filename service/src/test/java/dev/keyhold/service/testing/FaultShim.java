@@ -76,6 +76,7 @@ public final class FaultShim {
   private double throttleProbability;
   private String throttleCode = THROTTLE_CODE;
   private boolean trace;
+  private List<String> corrupt = List.of();
 
   private FaultShim(Path library, Path control) {
     this.library = library;
@@ -261,6 +262,17 @@ public final class FaultShim {
     return write();
   }
 
+  /**
+   * Successful calls to {@code functions} (default {@code C_Sign} and {@code C_Decrypt}, the raw
+   * RSA that PSS signing uses) return their output with its last bit flipped, as a faulty HSM
+   * would: a signature that does not verify.
+   */
+  public synchronized FaultShim corruptSignatures(String... functions) {
+    corrupt =
+        checkFunctions(functions.length == 0 ? new String[] {"C_Sign", "C_Decrypt"} : functions);
+    return write();
+  }
+
   /** Logs every call, its session and its answer to the JVM's stderr (for debugging a test). */
   public synchronized FaultShim trace(boolean on) {
     trace = on;
@@ -282,6 +294,7 @@ public final class FaultShim {
     throttle = 0;
     throttleProbability = 0;
     throttleCode = THROTTLE_CODE;
+    corrupt = List.of();
     return write();
   }
 
@@ -358,6 +371,9 @@ public final class FaultShim {
     sb.append("throttle_code=").append(throttleCode).append('\n');
     if (trace) {
       sb.append("trace=1\n");
+    }
+    if (!corrupt.isEmpty()) {
+      sb.append("corrupt_signature=").append(String.join(",", corrupt)).append('\n');
     }
     if (throttleProbability > 0) {
       sb.append("throttle_probability=").append(throttleProbability).append('\n');

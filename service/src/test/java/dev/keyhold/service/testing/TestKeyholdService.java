@@ -68,6 +68,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private HsmConfig.DecryptMode decryptMode = HsmConfig.DecryptMode.RAW;
     private int port = 0;
     private Pkcs11Token token;
+    private HsmConfig.VerifyMode verifySignatures = HsmConfig.VerifyMode.ALL;
 
     public Builder sessions(int sessions) {
       this.sessions = sessions;
@@ -112,6 +113,12 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
+    /** {@code hsm.verifySignatures}: which signatures are checked before they are returned. */
+    public Builder verifySignatures(HsmConfig.VerifyMode mode) {
+      this.verifySignatures = mode;
+      return this;
+    }
+
     public TestKeyholdService start() {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
@@ -127,7 +134,8 @@ public final class TestKeyholdService implements AutoCloseable {
               sessions,
               queue,
               decryptMode,
-              base.profile());
+              base.profile(),
+              verifySignatures);
       ServiceConfig cfg =
           new ServiceConfig(
               "127.0.0.1:" + port,
