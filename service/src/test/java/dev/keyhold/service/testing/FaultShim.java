@@ -50,9 +50,16 @@ public final class FaultShim {
    */
   public static final String THROTTLE_CODE = "CKR_FUNCTION_REJECTED";
 
-  private static final Path SOURCE =
-      Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
-          .resolve("src/test/c/keyhold_faultshim.c");
+  private static final Path SOURCE = source();
+
+  /** The shim's C file: in this module, or beside it when another module (client-lib) uses it. */
+  private static Path source() {
+    Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+    Path own = module.resolve("src/test/c/keyhold_faultshim.c");
+    Path sibling = module.resolveSibling("service").resolve("src/test/c/keyhold_faultshim.c");
+    return Files.isRegularFile(own) ? own : sibling;
+  }
+
   private static final AtomicInteger N = new AtomicInteger();
   private static Set<String> functions;
   private static Set<String> codes;
