@@ -174,6 +174,7 @@ struct control {
   double throttle_probability;
   U throttle_rv;
   int trace; /* log every call and its answer to stderr */
+  unsigned char corrupt_fn[NF]; /* corrupt_signature: these calls' output gets one bit flipped */
 };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -343,6 +344,7 @@ static void refresh_locked(void) {
     else if (!strcmp(k, "throttle_code")) c.throttle_rv = parse_code(v);
     else if (!strcmp(k, "throttle_functions")) parse_functions(v, c.throttle_fn);
     else if (!strcmp(k, "trace")) c.trace = atoi(v);
+    else if (!strcmp(k, "corrupt_signature")) parse_functions(v, c.corrupt_fn);
     else fprintf(stderr, "keyhold-faultshim: unknown control key '%s' ignored\n", k);
   }
   fclose(f);
@@ -477,6 +479,29 @@ static void after(int f, U h, U rv) {
   }
 FUNCTIONS(AS_WRAPPER)
 
+/*
+ * corrupt_signature: a successful C_Sign (or C_Decrypt: raw RSA, which the service's PSS signing
+ * uses) named there has the last bit of its output flipped, as a faulty HSM would answer. The
+ * length query (out == NULL) is left alone.
+ */
+static void corrupt_output(int f, U rv, P out, P outl) {
+  if (rv != CKR_OK || !out || !outl || *(U *)outl == 0) return;
+  pthread_mutex_lock(&mu);
+  int on = ctl.corrupt_fn[f];
+  pthread_mutex_unlock(&mu);
+  if (on) ((unsigned char *)out)[*(U *)outl - 1] ^= 0x01;
+}
+static U corrupting_C_Sign INOUT_P {
+  U rv = shim_C_Sign INOUT_A;
+  corrupt_output(F_C_Sign, rv, out, outl);
+  return rv;
+}
+static U corrupting_C_Decrypt INOUT_P {
+  U rv = shim_C_Decrypt INOUT_A;
+  corrupt_output(F_C_Decrypt, rv, out, outl);
+  return rv;
+}
+
 __attribute__((visibility("default"))) U C_GetFunctionList(P l);
 
 static void load(void) {
@@ -501,6 +526,8 @@ static void load(void) {
   shim.version = list->version;
 #define AS_ENTRY(name, sess, params, args) shim.name = shim_##name;
   FUNCTIONS(AS_ENTRY)
+  shim.C_Sign = corrupting_C_Sign;
+  shim.C_Decrypt = corrupting_C_Decrypt;
   shim.C_GetFunctionList = C_GetFunctionList;
   real = list;
   write_state_locked();

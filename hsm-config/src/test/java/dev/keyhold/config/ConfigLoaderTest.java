@@ -58,6 +58,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void load_verifySignatures_defaultsToAll_andParsesRsa() throws Exception {
+    assertThat(new ConfigLoader().load(write(VALID)).hsm().verifySignatures())
+        .isEqualTo(HsmConfig.VerifyMode.ALL);
+    String rsa = VALID.replace("decryptMode: raw", "decryptMode: raw\n  verifySignatures: rsa");
+    assertThat(new ConfigLoader().load(write(rsa)).hsm().verifySignatures())
+        .isEqualTo(HsmConfig.VerifyMode.RSA);
+    String all = VALID.replace("decryptMode: raw", "decryptMode: raw\n  verifySignatures: all");
+    assertThat(new ConfigLoader().load(write(all)).hsm().verifySignatures())
+        .isEqualTo(HsmConfig.VerifyMode.ALL);
+    String bad = VALID.replace("decryptMode: raw", "decryptMode: raw\n  verifySignatures: none");
+    assertThatThrownBy(() -> new ConfigLoader().load(write(bad)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("none");
+  }
+
+  @Test
   void load_unknownField_namesItAndTheLine() throws Exception {
     assertThatThrownBy(
             () -> new ConfigLoader().load(write(VALID.replace("sessions: 3", "sesions: 3"))))

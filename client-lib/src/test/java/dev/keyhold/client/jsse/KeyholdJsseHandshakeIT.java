@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.client.rpc.KeyholdException;
+import dev.keyhold.client.testing.SilentListener;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -136,6 +138,48 @@ class KeyholdJsseHandshakeIT {
             .isNotNull()
             .extracting(KeyholdException::isUnavailable)
             .isEqualTo(false);
+      }
+    }
+  }
+
+  @Test
+  void handshake_serviceAcceptsButNeverAnswers_alertWithinDeadlineTimesAttempts() throws Exception {
+    // The key's public facts come from the real service; its private-key step goes to a target
+    // that accepts TCP and never answers, so only the client's deadline can end the wait.
+    Duration deadline = Duration.ofSeconds(2);
+    int attempts = 2;
+    X509Certificate[] chain =
+        KeyholdKeyManager.create(client, "ec-p256").getCertificateChain("ec-p256");
+    try (SilentListener silent = new SilentListener();
+        KeyholdClient hung =
+            KeyholdClient.create(
+                KeyholdClientConfig.builder()
+                    .target(silent.target())
+                    .trustedCa(svc.caCert())
+                    .clientCertificate(svc.clientCert("test-client"), svc.clientKey("test-client"))
+                    .authority("localhost")
+                    .deadline(deadline)
+                    .maxAttempts(attempts)
+                    .build())) {
+      KeyholdPrivateKey handle = KeyholdPrivateKey.of(hung, client.getKey("ec-p256"));
+      KeyholdKeyManager km = KeyholdKeyManager.builder(hung).key(handle, chain).build();
+      try (TlsPeers.Server server = new TlsPeers.Server(TlsPeers.context(km, null), false, false)) {
+        long t0 = System.nanoTime();
+        assertThatThrownBy(
+                () ->
+                    TlsPeers.connect(
+                        TlsPeers.context(null, TlsPeers.trusting(chain[0])),
+                        server.port(),
+                        "TLSv1.3",
+                        "TLS_AES_128_GCM_SHA256"))
+            .isInstanceOf(SSLException.class);
+        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        assertThat(took)
+            .as("alert within deadline x attempts plus a small margin")
+            .isLessThan(deadline.multipliedBy(attempts).plusSeconds(2));
+        assertThat(silent.accepted()).as("the client reached the silent target").isPositive();
+        Throwable serverSide = server.failures.poll(10, TimeUnit.SECONDS);
+        assertThat(rootKeyhold(serverSide)).as("the server's failure is Keyhold's").isNotNull();
       }
     }
   }

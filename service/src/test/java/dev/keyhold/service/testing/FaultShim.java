@@ -50,9 +50,16 @@ public final class FaultShim {
    */
   public static final String THROTTLE_CODE = "CKR_FUNCTION_REJECTED";
 
-  private static final Path SOURCE =
-      Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
-          .resolve("src/test/c/keyhold_faultshim.c");
+  private static final Path SOURCE = source();
+
+  /** The shim's C file: in this module, or beside it when another module (client-lib) uses it. */
+  private static Path source() {
+    Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+    Path own = module.resolve("src/test/c/keyhold_faultshim.c");
+    Path sibling = module.resolveSibling("service").resolve("src/test/c/keyhold_faultshim.c");
+    return Files.isRegularFile(own) ? own : sibling;
+  }
+
   private static final AtomicInteger N = new AtomicInteger();
   private static Set<String> functions;
   private static Set<String> codes;
@@ -76,6 +83,7 @@ public final class FaultShim {
   private double throttleProbability;
   private String throttleCode = THROTTLE_CODE;
   private boolean trace;
+  private List<String> corrupt = List.of();
 
   private FaultShim(Path library, Path control) {
     this.library = library;
@@ -261,6 +269,17 @@ public final class FaultShim {
     return write();
   }
 
+  /**
+   * Successful calls to {@code functions} (default {@code C_Sign} and {@code C_Decrypt}, the raw
+   * RSA that PSS signing uses) return their output with its last bit flipped, as a faulty HSM
+   * would: a signature that does not verify.
+   */
+  public synchronized FaultShim corruptSignatures(String... functions) {
+    corrupt =
+        checkFunctions(functions.length == 0 ? new String[] {"C_Sign", "C_Decrypt"} : functions);
+    return write();
+  }
+
   /** Logs every call, its session and its answer to the JVM's stderr (for debugging a test). */
   public synchronized FaultShim trace(boolean on) {
     trace = on;
@@ -282,6 +301,7 @@ public final class FaultShim {
     throttle = 0;
     throttleProbability = 0;
     throttleCode = THROTTLE_CODE;
+    corrupt = List.of();
     return write();
   }
 
@@ -358,6 +378,9 @@ public final class FaultShim {
     sb.append("throttle_code=").append(throttleCode).append('\n');
     if (trace) {
       sb.append("trace=1\n");
+    }
+    if (!corrupt.isEmpty()) {
+      sb.append("corrupt_signature=").append(String.join(",", corrupt)).append('\n');
     }
     if (throttleProbability > 0) {
       sb.append("throttle_probability=").append(throttleProbability).append('\n');

@@ -72,6 +72,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private int maxStuckThreads;
     private boolean metrics;
     private Duration shutdownGrace;
+    private HsmConfig.VerifyMode verifySignatures = HsmConfig.VerifyMode.ALL;
 
     public Builder sessions(int sessions) {
       this.sessions = sessions;
@@ -139,6 +140,12 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
+    /** {@code hsm.verifySignatures}: which signatures are checked before they are returned. */
+    public Builder verifySignatures(HsmConfig.VerifyMode mode) {
+      this.verifySignatures = mode;
+      return this;
+    }
+
     public TestKeyholdService start() {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
@@ -155,7 +162,7 @@ public final class TestKeyholdService implements AutoCloseable {
               queue,
               decryptMode,
               base.profile(),
-              base.verifySignatures(),
+              verifySignatures,
               probeInterval,
               maxStuckThreads,
               null);
