@@ -118,7 +118,9 @@ public final class KeyholdClient implements AutoCloseable {
     if (config.authority() != null) {
       b.overrideAuthority(config.authority());
     }
-    return new KeyholdClient(config, b.build());
+    ManagedChannel channel = b.build();
+    ReconnectWatcher.watch(channel);
+    return new KeyholdClient(config, channel);
   }
 
   public KeyholdClientConfig config() {
