@@ -104,7 +104,7 @@ class TomcatIT {
       Files.writeString(
           base.resolve("conf/keyhold.properties"), Https.properties(svc, servicePort, cache));
       startTomcat("up");
-      Https.assertAllClients(svc, httpsPort);
+      Https.assertAllClients(svc, httpsPort, "200");
       Https.stop(tomcat);
     }
     assertThat(cache.resolve("rsa2048.pem")).exists();
@@ -120,11 +120,11 @@ class TomcatIT {
     // 3. Service back on its port: HTTPS works, without restarting Tomcat.
     try (TestKeyholdService svc = Https.serviceOn(servicePort)) {
       // Tomcat holds one key store, hence one channel, per <Certificate>: both reconnect.
-      assertThat(Https.curlOnceUp(httpsPort, Https.CLIENTS.get(1).curlArgs()).out())
+      assertThat(Https.curlOnceUp(httpsPort, Https.CLIENTS.get(1).curlArgs(), "200").out())
           .isEqualTo("200");
-      assertThat(Https.curlOnceUp(httpsPort, Https.CLIENTS.get(2).curlArgs()).out())
+      assertThat(Https.curlOnceUp(httpsPort, Https.CLIENTS.get(2).curlArgs(), "200").out())
           .isEqualTo("200");
-      Https.assertAllClients(svc, httpsPort);
+      Https.assertAllClients(svc, httpsPort, "200");
     } finally {
       Https.stop(tomcat);
     }
