@@ -208,6 +208,14 @@ public final class Main {
       @Option(names = "--ip", split = ",", defaultValue = "127.0.0.1")
       List<String> ips;
 
+      @Option(
+          names = "--usage",
+          defaultValue = "server",
+          description =
+              "server, client or both: the extended key usage (client: an HSM-held client key"
+                  + " for mutual TLS)")
+      String usage;
+
       @Parameters(
           arity = "0..*",
           description = "key names; default: every key with a placeholder certificate")
@@ -215,6 +223,15 @@ public final class Main {
 
       @Override
       public Integer call() throws Exception {
+        dev.keyhold.service.pki.LocalPki.Usage eku;
+        try {
+          eku =
+              dev.keyhold.service.pki.LocalPki.Usage.valueOf(
+                  usage.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(
+              new picocli.CommandLine(this), "--usage must be server, client or both: " + usage);
+        }
         Pkcs11Token token = Pkcs11Token.open(load(config).hsm());
         dev.keyhold.service.pki.LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
         KeyProvisioner provisioner = new KeyProvisioner(token);
@@ -226,9 +243,18 @@ public final class Main {
           if ((names == null || names.isEmpty()) ? !placeholder : !names.contains(d.name())) {
             continue;
           }
-          var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, false);
+          var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, eku);
           provisioner.importChain(d.name(), List.of(cert, ca.caCertificate()));
-          System.out.println("certified " + d.name() + " by the local CA for " + dns + " " + ips);
+          System.out.println(
+              "certified "
+                  + d.name()
+                  + " by the local CA for "
+                  + dns
+                  + " "
+                  + ips
+                  + " ("
+                  + eku.name().toLowerCase(java.util.Locale.ROOT)
+                  + " use)");
         }
         return 0;
       }

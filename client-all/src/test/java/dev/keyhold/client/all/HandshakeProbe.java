@@ -27,6 +27,8 @@ public final class HandshakeProbe {
   public static void main(String[] args) throws Exception {
     Path props = Path.of(args[0]);
     String alias = args[1];
+    String protocol = args.length > 2 ? args[2] : "TLSv1.3";
+    String suite = args.length > 3 ? args[3] : null;
     KeyStore ks = KeyStore.getInstance("Keyhold", "Keyhold");
     try (InputStream in = Files.newInputStream(props)) {
       ks.load(in, null);
@@ -66,7 +68,10 @@ public final class HandshakeProbe {
               client
                   .getSocketFactory()
                   .createSocket(java.net.InetAddress.getLoopbackAddress(), ss.getLocalPort())) {
-        c.setEnabledProtocols(new String[] {"TLSv1.3"});
+        c.setEnabledProtocols(new String[] {protocol});
+        if (suite != null) {
+          c.setEnabledCipherSuites(new String[] {suite});
+        }
         // Hostname checks are not the point here: trust is the pinned leaf.
         c.startHandshake();
         byte[] buf = new byte[3];
@@ -75,6 +80,8 @@ public final class HandshakeProbe {
         out.write(
             ("protocol="
                     + c.getSession().getProtocol()
+                    + " suite="
+                    + c.getSession().getCipherSuite()
                     + " reply="
                     + new String(buf, 0, n, StandardCharsets.US_ASCII).trim()
                     + " provider="
