@@ -79,7 +79,10 @@ class AllJarIT {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(p.exitValue()).as(out).isZero();
-      assertThat(out).contains("protocol=TLSv1.3 reply=ok").contains(JAR.getFileName().toString());
+      assertThat(out)
+          .contains("protocol=TLSv1.3 ")
+          .contains(" reply=ok")
+          .contains(JAR.getFileName().toString());
       assertThat(svc.metrics().count("sign", "ok")).isEqualTo(signs + 1);
     }
   }
