@@ -115,6 +115,11 @@ class TomcatIT {
     Https.Result failed = Https.curl(httpsPort, List.of("--tlsv1.3"));
     assertThat(failed.out()).isNotEqualTo("200");
     Path log = base.resolve("logs/down.out");
+    // The failure is logged as the key operation fails, which may be just after curl gives up.
+    long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+    while (!Files.readString(log).contains("Keyhold sign with key") && System.nanoTime() < end) {
+      tomcat.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
     assertThat(Files.readString(log)).contains("WARNING").contains("Keyhold sign with key");
 
     // 3. Service back on its port: HTTPS works, without restarting Tomcat.
