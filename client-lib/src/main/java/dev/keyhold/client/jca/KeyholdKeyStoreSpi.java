@@ -15,9 +15,13 @@ import java.security.KeyStoreException;
 import java.security.KeyStoreSpi;
 import java.security.cert.Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Date;
 import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  * key=/etc/keyhold/app-key.pem     # its PKCS#8 key (for the channel only)
  * keys=rsa2048,ec-p256             # key names = aliases, in preference order
  * chain.rsa2048=/etc/tls/rsa.pem   # optional: chain from a file instead of the service
+ * chainCache=/var/cache/keyhold    # optional: folder of the last chains fetched (alias.pem)
+ * startupWait=30s                  # optional: retry an unreachable service this long at load
  * deadline=2s                      # optional: per-call deadline (ms, s, or ISO-8601)
  * authority=localhost              # optional: name the service certificate carries
  * </pre>
@@ -43,10 +49,17 @@ import java.util.concurrent.TimeUnit;
  * server.ssl.key-store-type=Keyhold}, {@code server.ssl.key-store-provider=Keyhold}, after {@code
  * KeyholdProvider.install()} (or a {@code security.provider.N} entry).
  *
+ * <p>Keys with a local chain ({@code chain.<alias>}, or the cache) cost no call at load: the server
+ * starts while the service is down, and handshakes work once it is up. Keys without one are fetched
+ * at load; see {@link KeyStoreEntries}.
+ *
  * <p>Security note: entries are remote handles; {@code getKey} never returns key material. The
  * store opens one gRPC channel, kept for the life of the JVM (a reload replaces it).
  */
 public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
+  /** How long {@code load} retries an unreachable service for keys without a local chain. */
+  static final Duration DEFAULT_STARTUP_WAIT = Duration.ofSeconds(30);
+
   private KeyholdKeyEntries keys;
   private KeyholdClient client;
   private final Date loaded = new Date();
@@ -84,24 +97,36 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
     } catch (IllegalArgumentException e) {
       throw new IOException("Keyhold key store: " + e.getMessage(), e);
     }
+    // Start connecting now, without waiting: the first handshake then need not pay for it.
+    c.channel().getState(true);
     try {
-      KeyholdKeyEntries.Builder b = KeyholdKeyEntries.builder(c);
+      List<String> names = new ArrayList<>();
+      Map<String, Path> chains = new HashMap<>();
       for (String name : required(p, "keys").split(",")) {
         String n = name.trim();
         if (n.isEmpty()) {
           continue;
         }
+        names.add(n);
         String chain = p.getProperty("chain." + n);
-        if (chain == null) {
-          b.key(n);
-        } else {
-          b.key(n, Path.of(chain.trim()));
+        if (chain != null) {
+          chains.put(n, Path.of(chain.trim()));
         }
       }
-      replace(c, b.build());
-    } catch (GeneralSecurityException | RuntimeException e) {
+      String cache = p.getProperty("chainCache");
+      Duration wait =
+          p.getProperty("startupWait") == null
+              ? DEFAULT_STARTUP_WAIT
+              : parseDuration(p.getProperty("startupWait").trim());
+      replace(
+          c,
+          KeyStoreEntries.build(
+              c, names, chains, cache == null ? null : Path.of(cache.trim()), wait));
+    } catch (GeneralSecurityException | RuntimeException | IOException e) {
       c.close();
-      throw new IOException("Keyhold key store: " + e.getMessage(), e);
+      throw e instanceof IOException io
+          ? io
+          : new IOException("Keyhold key store: " + e.getMessage(), e);
     }
   }
 

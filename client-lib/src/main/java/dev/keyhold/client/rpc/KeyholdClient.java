@@ -16,6 +16,7 @@ import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.SignRequest;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -29,7 +30,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
 
@@ -55,6 +58,10 @@ public final class KeyholdClient implements AutoCloseable {
   static {
     StaticNameResolverProvider.register();
   }
+
+  private static final long RECONNECT_INTERVAL_NANOS = 1_000_000_000L;
+  private final AtomicLong lastReconnect =
+      new AtomicLong(System.nanoTime() - RECONNECT_INTERVAL_NANOS);
 
   private KeyholdClient(KeyholdClientConfig config, ManagedChannel channel) {
     this.config = config;
@@ -99,7 +106,9 @@ public final class KeyholdClient implements AutoCloseable {
     if (config.authority() != null) {
       b.overrideAuthority(config.authority());
     }
-    return new KeyholdClient(config, b.build());
+    ManagedChannel channel = b.build();
+    ReconnectWatcher.watch(channel);
+    return new KeyholdClient(config, channel);
   }
 
   /**
@@ -203,7 +212,10 @@ public final class KeyholdClient implements AutoCloseable {
             .setScheme(scheme.codePoint())
             .setDigest(ByteString.copyFrom(digest))
             .build();
-    return toCompletable(futureStub().sign(req), r -> r.getSignature().toByteArray());
+    return logFailure(
+        "sign",
+        keyName,
+        toCompletable(futureStub().sign(req), r -> r.getSignature().toByteArray()));
   }
 
   /** Decrypts an RSA-encrypted pre-master secret; always 48 bytes. */
@@ -220,8 +232,45 @@ public final class KeyholdClient implements AutoCloseable {
             .setCiphertext(ByteString.copyFrom(ciphertext))
             .setClientVersion(clientVersion)
             .build();
-    return toCompletable(futureStub().decryptPremaster(req), DecryptPremasterResponse::getPremaster)
-        .thenApply(ByteString::toByteArray);
+    reconnectIfFailing();
+    return logFailure(
+        "decrypt_premaster",
+        keyName,
+        toCompletable(futureStub().decryptPremaster(req), DecryptPremasterResponse::getPremaster)
+            .thenApply(ByteString::toByteArray));
+  }
+
+  /** Failed key operations are logged here, rate-limited: app servers hide them. */
+  private <T> CompletableFuture<T> logFailure(
+      String operation, String keyName, CompletableFuture<T> f) {
+    f.whenComplete(
+        (r, t) -> {
+          if (t != null) {
+            OffloadFailureLog.get()
+                .report(
+                    config.target(),
+                    operation,
+                    keyName,
+                    t instanceof CompletionException ce ? ce.getCause() : t);
+          }
+        });
+    return f;
+  }
+
+  /**
+   * After the service was down, gRPC waits up to two minutes between reconnects; a key operation (a
+   * handshake waiting) is worth an attempt now. At most one per second, so that a service that
+   * stays down is not flooded with connection attempts.
+   */
+  public void reconnectIfFailing() {
+    if (channel.getState(false) != ConnectivityState.TRANSIENT_FAILURE) {
+      return;
+    }
+    long now = System.nanoTime();
+    long last = lastReconnect.get();
+    if (now - last >= RECONNECT_INTERVAL_NANOS && lastReconnect.compareAndSet(last, now)) {
+      channel.resetConnectBackoff();
+    }
   }
 
   public KeyInfo getKey(String keyName) throws KeyholdException {

@@ -71,6 +71,14 @@ public final class KeysCommand {
     @Mixin HsmOptions hsm;
     @Spec CommandSpec spec;
 
+    @picocli.CommandLine.Option(
+        names = "--usage",
+        defaultValue = "server",
+        description =
+            "server, client or both: the extended key usage (client: an HSM-held client key for"
+                + " mutual TLS)")
+    String usage;
+
     @Option(names = "--pki", required = true, description = "the local PKI folder (see `pki init`)")
     Path pki;
 
@@ -87,6 +95,13 @@ public final class KeysCommand {
 
     @Override
     public Integer call() throws Exception {
+      LocalPki.Usage eku;
+      try {
+        eku = LocalPki.Usage.valueOf(usage.trim().toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--usage must be server, client or both: " + usage);
+      }
       Pkcs11Token token = hsm.token();
       LocalPki ca = new PkiDirectory(pki).loadOrCreateCa();
       KeyProvisioner provisioner = new KeyProvisioner(token);
@@ -97,11 +112,20 @@ public final class KeysCommand {
         if ((names == null || names.isEmpty()) ? !placeholder : !names.contains(d.name())) {
           continue;
         }
-        var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, false);
+        var cert = ca.issueFor(d.name(), d.publicKey(), dns, ips, eku);
         provisioner.importChain(d.name(), List.of(cert, ca.caCertificate()));
         spec.commandLine()
             .getOut()
-            .println("certified " + d.name() + " by the local CA for " + dns + " " + ips);
+            .println(
+                "certified "
+                    + d.name()
+                    + " by the local CA for "
+                    + dns
+                    + " "
+                    + ips
+                    + " ("
+                    + eku.name().toLowerCase(java.util.Locale.ROOT)
+                    + " use)");
       }
       return 0;
     }

@@ -137,23 +137,49 @@ public final class LocalPki {
       List<String> ips,
       boolean client)
       throws GeneralSecurityException {
+    return issueFor(cn, publicKey, dnsNames, ips, client ? Usage.CLIENT : Usage.SERVER);
+  }
+
+  /** What a certificate may authenticate (its extended key usage). */
+  public enum Usage {
+    /** TLS servers (serverAuth). */
+    SERVER,
+    /** TLS clients (clientAuth): an HSM-held client key for mutual TLS. */
+    CLIENT,
+    /** Both. */
+    BOTH;
+
+    KeyPurposeId[] purposes() {
+      return switch (this) {
+        case SERVER -> new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth};
+        case CLIENT -> new KeyPurposeId[] {KeyPurposeId.id_kp_clientAuth};
+        case BOTH ->
+            new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth};
+      };
+    }
+  }
+
+  /** As {@link #issueFor(String, java.security.PublicKey, List, List, boolean)}, for any usage. */
+  public X509Certificate issueFor(
+      String cn,
+      java.security.PublicKey publicKey,
+      List<String> dnsNames,
+      List<String> ips,
+      Usage usage)
+      throws GeneralSecurityException {
     List<GeneralName> names = new ArrayList<>();
     dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
     ips.forEach(ip -> names.add(new GeneralName(GeneralName.iPAddress, ip)));
-    return build(
-        cn,
-        names,
-        client ? KeyPurposeId.id_kp_clientAuth : KeyPurposeId.id_kp_serverAuth,
-        publicKey);
+    return build(cn, names, publicKey, usage.purposes());
   }
 
   private Issued issue(String cn, List<GeneralName> names, KeyPurposeId purpose, KeyPair kp)
       throws GeneralSecurityException {
-    return new Issued(build(cn, names, purpose, kp.getPublic()), kp.getPrivate());
+    return new Issued(build(cn, names, kp.getPublic(), purpose), kp.getPrivate());
   }
 
   private X509Certificate build(
-      String cn, List<GeneralName> names, KeyPurposeId purpose, java.security.PublicKey pub)
+      String cn, List<GeneralName> names, java.security.PublicKey pub, KeyPurposeId... purposes)
       throws GeneralSecurityException {
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
@@ -166,7 +192,7 @@ public final class LocalPki {
                   caCert, serial(), notBefore(), notAfter(), new X500Name("CN=" + cn), pub)
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
               .addExtension(Extension.keyUsage, true, new KeyUsage(usage))
-              .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
+              .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purposes))
               .addExtension(
                   Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert))
               .addExtension(
