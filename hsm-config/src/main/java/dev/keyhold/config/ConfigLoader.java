@@ -251,7 +251,14 @@ public final class ConfigLoader {
       return where.of("") + ": " + firstLine(e.getOriginalMessage());
     }
     String path = pathOf(m.getPath());
-    // Jackson's messages quote the offending value ("from String value ('1234')"): for a secret
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof ConfigException ce) {
+        String msg = ce.getMessage();
+        return where.of(path) + ": " + (msg.startsWith(path) ? msg : path + ": " + msg);
+      }
+    }
+    // ConfigExceptions (above) never carry a value. Jackson's messages quote the offending value
+    // ("from String value ('1234')"): for a secret
     // field, say what is expected and nothing of what was written. Jackson does not always fill the
     // path, so a failure to build the PinSource itself also counts as the secret field.
     if (isSecret(path)
@@ -259,12 +266,6 @@ public final class ConfigLoader {
       return where.of("hsm.pin")
           + ": hsm.pin must be {file: PATH} or {env: VARIABLE}; an inline PIN is not accepted"
           + " (the value written is not shown)";
-    }
-    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-      if (c instanceof ConfigException ce) {
-        String msg = ce.getMessage();
-        return where.of(path) + ": " + (msg.startsWith(path) ? msg : path + ": " + msg);
-      }
     }
     Class<?> type = m instanceof MismatchedInputException mi ? mi.getTargetType() : null;
     if (type != null) {
