@@ -22,7 +22,11 @@ class KeyholdClientRetryIT {
   @ValueSource(ints = {1, 3})
   void unavailable_isRetriedUpToMaxAttempts_countedAtTheService(int maxAttempts) throws Exception {
     FaultShim shim = FaultShim.create();
-    try (TestKeyholdService svc = TestKeyholdService.builder().token(shim.openToken()).start();
+    try (TestKeyholdService svc =
+            TestKeyholdService.builder()
+                .token(shim.openToken())
+                .probeInterval(Duration.ofMillis(200))
+                .start();
         KeyholdClient client =
             KeyholdClient.create(
                 KeyholdClientConfig.builder()
@@ -32,6 +36,9 @@ class KeyholdClientRetryIT {
                     .authority("localhost")
                     .deadline(Duration.ofSeconds(20))
                     .maxAttempts(maxAttempts)
+                    // Client-side health checking would keep retries away from a replica that
+                    // reports NOT_SERVING; this test counts the attempts that reach the service.
+                    .healthCheck(false)
                     .build())) {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(new byte[] {1, 2, 3});
       shim.failFunctions(FaultShim.DEVICE_ERROR, "C_Sign");
@@ -46,6 +53,15 @@ class KeyholdClientRetryIT {
           .isEqualTo(maxAttempts);
 
       shim.clear();
+      // The device error took the token out of service; wait for the probe to bring it back.
+      io.grpc.health.v1.HealthGrpc.HealthBlockingStub health =
+          io.grpc.health.v1.HealthGrpc.newBlockingStub(svc.channel("test-client"));
+      long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (health.check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus()
+          != io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING) {
+        assertThat(System.nanoTime()).as("token back in service within 30 s").isLessThan(until);
+        Thread.sleep(50); // polling interval, not synchronization
+      }
       assertThat(client.sign("ec-p256", SignatureScheme.ECDSA_SECP256R1_SHA256, digest))
           .isNotEmpty();
       assertThat(svc.metrics().count("sign", "ok")).isEqualTo(1);
