@@ -252,7 +252,12 @@ class ReplicaRetryIT {
       if (System.nanoTime() > end) {
         throw new AssertionError("round_robin never reached both replicas");
       }
-      assertThat(client.sign(KEY, SCHEME, digest(i++))).isNotEmpty();
+      try {
+        client.sign(KEY, SCHEME, digest(i++));
+      } catch (KeyholdException e) {
+        // Before the healthy replica's subchannel is READY, every attempt may go to the broken
+        // one: warm-up only waits for round_robin to know both; the test's calls come after.
+      }
       Thread.sleep(5);
     }
   }
