@@ -183,6 +183,15 @@ public final class ConfigLoader {
         return "config " + origin + " (" + path + " from " + env + ")";
       }
       Integer line = lines.get(path);
+      if (line == null && !path.isEmpty()) {
+        // A list item (policy[1]) has no key of its own: its first key's line.
+        line =
+            lines.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(path + ".") || e.getKey().startsWith(path + "["))
+                .map(Map.Entry::getValue)
+                .min(Integer::compare)
+                .orElse(null);
+      }
       return "config " + origin + (line == null ? "" : " (line " + line + ")");
     }
   }

@@ -4,7 +4,9 @@ import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.service.auth.AuthInterceptor;
 import dev.keyhold.service.auth.Policy;
+import dev.keyhold.service.auth.PolicyReloader;
 import dev.keyhold.service.grpc.KeyServiceImpl;
+import dev.keyhold.service.grpc.RequestGuard;
 import dev.keyhold.service.keys.HsmExecutor;
 import dev.keyhold.service.keys.HsmKey;
 import dev.keyhold.service.keys.KeyDescription;
@@ -20,7 +22,6 @@ import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pkcs11.TokenSupervisor;
 import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -54,6 +55,7 @@ public final class KeyholdServer implements AutoCloseable {
   private final ServiceHealth serviceHealth;
   private final TokenSupervisor supervisor;
   private final java.time.Duration shutdownGrace;
+  private final PolicyReloader policy;
 
   private KeyholdServer(
       Server server,
@@ -65,8 +67,10 @@ public final class KeyholdServer implements AutoCloseable {
       ServiceHealth serviceHealth,
       TokenSupervisor supervisor,
       Keystore keystore,
-      java.time.Duration shutdownGrace) {
+      java.time.Duration shutdownGrace,
+      PolicyReloader policy) {
     this.shutdownGrace = shutdownGrace;
+    this.policy = policy;
     this.serviceHealth = serviceHealth;
     this.supervisor = supervisor;
     this.server = server;
@@ -119,10 +123,11 @@ public final class KeyholdServer implements AutoCloseable {
     Gauge.builder("keyhold.hsm.stuck.threads", executor, HsmExecutor::stuckThreads)
         .description("HSM executor threads still in a PKCS#11 call past their caller's deadline")
         .register(metrics.registry());
+    PolicyReloader policy = new PolicyReloader(new Policy(config.policy()), metrics);
     KeyServiceImpl api =
         new KeyServiceImpl(
             keystore,
-            new Policy(config.policy()),
+            policy::current,
             executor,
             new PremasterDecryptors(config.hsm().decryptMode()),
             new Signer(config.hsm().verifySignatures()),
@@ -142,12 +147,13 @@ public final class KeyholdServer implements AutoCloseable {
         NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
             .sslContext(ssl)
             .directExecutor()
-            .maxInboundMessageSize(config.maxMessageBytes())
+            .maxInboundMessageSize(RequestGuard.transportLimit(config.maxMessageBytes()))
             .maxConnectionAge(config.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
             .maxConnectionAgeGrace(30, TimeUnit.SECONDS)
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
             .intercept(new AuthInterceptor())
-            .addService(ServerInterceptors.intercept(api))
+            .addService(
+                RequestGuard.guard(api.bindService(), config.maxMessageBytes(), audit, metrics))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build()
@@ -170,7 +176,8 @@ public final class KeyholdServer implements AutoCloseable {
             serviceHealth,
             supervisor,
             keystore,
-            config.shutdownGrace());
+            config.shutdownGrace(),
+            policy);
     log.info(
         "Keyhold listening on {}:{} (mTLS, TLS 1.3) with {} HSM sessions; keys: {}",
         listen.host(),
@@ -195,6 +202,14 @@ public final class KeyholdServer implements AutoCloseable {
   /** The token's supervisor: its state and generation. */
   public TokenSupervisor token() {
     return supervisor;
+  }
+
+  /**
+   * The authorization policy in force and its reloads: {@link PolicyReloader#reload} re-reads the
+   * policy from a config file, {@link PolicyReloader#watch} does so whenever the file changes.
+   */
+  public PolicyReloader policy() {
+    return policy;
   }
 
   public int port() {
@@ -237,6 +252,7 @@ public final class KeyholdServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+    policy.close();
     executor.close();
     supervisor.close();
     if (metricsServer != null) {

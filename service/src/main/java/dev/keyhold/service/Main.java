@@ -65,9 +65,41 @@ public final class Main {
                     Runtime.getRuntime().halt(0);
                   },
                   "keyhold-shutdown"));
+      // Policy reloads: on a change of the config file, and on SIGHUP (whose default action
+      // would stop the JVM).
+      Path file = config.toAbsolutePath();
+      server.policy().watch(file);
+      onSignal("HUP", () -> server.policy().reload(file, "SIGHUP"));
       server.awaitTermination();
       return 0;
     }
+  }
+
+  /**
+   * Runs {@code action} on each delivery of the signal. sun.misc.Signal (module jdk.unsupported) is
+   * the JDK's only signal API; it is reached reflectively because javac warns about every direct
+   * use of it and the build treats warnings as errors.
+   */
+  static void onSignal(String name, Runnable action) throws ReflectiveOperationException {
+    Class<?> signal = Class.forName("sun.misc.Signal");
+    Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
+    Object handler =
+        java.lang.reflect.Proxy.newProxyInstance(
+            handlerType.getClassLoader(),
+            new Class<?>[] {handlerType},
+            (proxy, method, args) ->
+                switch (method.getName()) {
+                  case "handle" -> {
+                    action.run();
+                    yield null;
+                  }
+                  case "hashCode" -> System.identityHashCode(proxy);
+                  case "equals" -> proxy == args[0];
+                  default -> "signal handler for SIG" + name;
+                });
+    signal
+        .getMethod("handle", signal, handlerType)
+        .invoke(null, signal.getConstructor(String.class).newInstance(name), handler);
   }
 
   @Command(name = "slots", description = "List the tokens the configured PKCS#11 library sees.")
