@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
     description =
         "Keyhold load generator: operations and TLS handshakes per second, with baselines measured"
             + " in the same run.",
-    subcommands = {OpsCommand.class, HandshakesCommand.class})
+    subcommands = {OpsCommand.class, HandshakesCommand.class, SummaryCommand.class})
 public final class BenchMain {
   static String[] args = new String[0];
 

@@ -21,20 +21,38 @@ final class ChildService implements AutoCloseable {
   /** Keep in step with SERVICE_JVM_OPTS in ./keyhold. */
   static final String SERVICE_HEAP = "-Xms64m -Xmx160m -XX:+UseG1GC -XX:MaxGCPauseMillis=10";
 
+  private static final java.util.regex.Pattern LISTENING =
+      java.util.regex.Pattern.compile("Keyhold listening on (\\S+):(\\d+) ");
+
   private final Process process;
   private final Path log;
+  private int port;
 
   private ChildService(Process process, Path log) {
     this.process = process;
     this.log = log;
   }
 
-  /** Starts the service and waits until its port accepts connections. */
-  static ChildService start(Path config, String host, int port, List<String> jvmArgs, Path log)
+  /** The port the service listens on: the configured one, or the one it chose for port 0. */
+  int port() {
+    return port;
+  }
+
+  /** The port in the service's "Keyhold listening on HOST:PORT" log line, or -1 before it. */
+  static int listeningPort(String logText) {
+    java.util.regex.Matcher m = LISTENING.matcher(logText);
+    return m.find() ? Integer.parseInt(m.group(2)) : -1;
+  }
+
+  /**
+   * Starts the service and waits until its port accepts connections. With port 0 the service binds
+   * a free port, which is read from its log line.
+   */
+  static ChildService start(
+      Path javaHome, Path config, String host, int port, List<String> jvmArgs, Path log)
       throws IOException, InterruptedException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
-    cmd.add(java);
+    cmd.add(javaExecutable(javaHome).toString());
     cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
     // The heap the ./keyhold launcher gives the service, so RSS is measured as deployed;
     // --service-jvm-arg values come later and win.
@@ -62,8 +80,17 @@ final class ChildService implements AutoCloseable {
                 + " ends with:\n"
                 + tail(log));
       }
+      int target = port;
+      if (target == 0) {
+        target = listeningPort(Files.exists(log) ? Files.readString(log) : "");
+        if (target < 0) {
+          TimeUnit.MILLISECONDS.sleep(200);
+          continue;
+        }
+      }
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(host, port), 200);
+        s.connect(new InetSocketAddress(host, target), 200);
+        child.port = target;
         return child;
       } catch (IOException notYet) {
         TimeUnit.MILLISECONDS.sleep(200);
@@ -72,6 +99,21 @@ final class ChildService implements AutoCloseable {
     child.close();
     throw new IOException(
         "the Keyhold service did not listen on " + host + ":" + port + " within 60 s; see " + log);
+  }
+
+  /**
+   * The {@code java} launcher of {@code javaHome}, or of the bench's own JDK when it is null.
+   *
+   * @throws IOException when that JDK has no executable {@code bin/java}
+   */
+  static Path javaExecutable(Path javaHome) throws IOException {
+    Path home = javaHome == null ? Path.of(System.getProperty("java.home")) : javaHome;
+    Path java = home.resolve("bin").resolve("java");
+    if (!Files.isExecutable(java)) {
+      throw new IOException(
+          "--java-home " + home + " has no executable bin/java (is it a JDK or JRE directory?)");
+    }
+    return java;
   }
 
   long pid() {

@@ -87,6 +87,13 @@ final class CliSupport {
     List<String> serviceJvmArgs = new ArrayList<>();
 
     @Option(
+        names = "--java-home",
+        description =
+            "JDK that runs the --start-service child (default: the bench's own), e.g."
+                + " /usr/lib/jvm/temurin-25-jdk-amd64 to measure a newer runtime")
+    Path javaHome;
+
+    @Option(
         names = "--service-pid",
         description = "PID of a Keyhold service on this machine, to report its CPU and RSS")
     Long servicePid;
@@ -133,7 +140,7 @@ final class CliSupport {
 
   /** The service under test: started by the bench (child), or external with an optional PID. */
   record ServiceHandle(
-      ChildService child, dev.keyhold.bench.load.ProcessCpu cpu, String description)
+      ChildService child, dev.keyhold.bench.load.ProcessCpu cpu, String description, String target)
       implements AutoCloseable {
     @Override
     public void close() {
@@ -158,6 +165,7 @@ final class CliSupport {
       try {
         child =
             ChildService.start(
+                t.javaHome,
                 t.config.toAbsolutePath(),
                 hp.host(),
                 hp.port(),
@@ -168,6 +176,8 @@ final class CliSupport {
             "cannot start Keyhold from " + t.config + ": " + e.getMessage(), e);
       }
       System.err.println("started Keyhold from " + t.config + " as pid " + child.pid());
+      String actual =
+          (hp.host().contains(":") ? "[" + hp.host() + "]" : hp.host()) + ":" + child.port();
       return new ServiceHandle(
           child,
           child.cpu(),
@@ -177,15 +187,18 @@ final class CliSupport {
               + t.config
               + " (log "
               + child.log()
-              + ")");
+              + ") on "
+              + (t.javaHome == null ? System.getProperty("java.home") : t.javaHome),
+          actual);
     }
     if (t.servicePid != null) {
       return new ServiceHandle(
           null,
           dev.keyhold.bench.load.ProcessCpu.of(t.servicePid),
-          "external pid " + t.servicePid + " at " + resolvedTarget);
+          "external pid " + t.servicePid + " at " + resolvedTarget,
+          resolvedTarget);
     }
-    return new ServiceHandle(null, null, "external at " + resolvedTarget);
+    return new ServiceHandle(null, null, "external at " + resolvedTarget, resolvedTarget);
   }
 
   /** How long each step warms up and is measured: the same for every mode. */

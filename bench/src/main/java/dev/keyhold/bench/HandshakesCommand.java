@@ -93,6 +93,30 @@ final class HandshakesCommand implements Callable<Integer> {
       description = "deadline of each Keyhold call (default: ${DEFAULT-VALUE})")
   Duration deadline;
 
+  @Option(
+      names = "--metrics-url",
+      description =
+          "the service's Prometheus endpoint, to check one Keyhold operation per handshake"
+              + " (default: http://LISTEN/metrics from the metrics section of --config)")
+  java.net.URI metricsUrl;
+
+  /** The explicit URL, else the config's metrics listen address, else none. */
+  static java.net.URI metricsUri(java.net.URI explicit, ServiceConfig sc) {
+    if (explicit != null) {
+      return explicit;
+    }
+    if (sc == null || sc.metricsListen() == null) {
+      return null;
+    }
+    ServiceConfig.HostPort hp = ServiceConfig.HostPort.parse(sc.metricsListen(), "metrics.listen");
+    if (hp.port() == 0) {
+      return null;
+    }
+    String host = hp.host().equals("0.0.0.0") || hp.host().equals("::") ? "127.0.0.1" : hp.host();
+    return java.net.URI.create(
+        "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + hp.port() + "/metrics");
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
@@ -100,9 +124,11 @@ final class HandshakesCommand implements Callable<Integer> {
         servers.stream().map(HandshakeBench.Server::parse).distinct().toList();
     ServiceConfig sc = target.serviceConfig();
     String resolvedTarget = target.resolvedTarget(sc);
-    var clientConfig = target.clientConfig(resolvedTarget, deadline);
+    target.clientConfig(resolvedTarget, deadline); // checks the mTLS files before a service starts
     try (CliSupport.ServiceHandle service =
         CliSupport.service(target, resolvedTarget, output.out)) {
+      // The service's real address: with listen port 0 it is known only once it runs.
+      var clientConfig = target.clientConfig(service.target(), deadline);
       HandshakeBench.Pkcs11KeyStore pkcs11 =
           sc == null
               ? null
@@ -131,7 +157,10 @@ final class HandshakesCommand implements Callable<Integer> {
               output.out.resolve("keys"),
               service.cpu(),
               service.description(),
-              CliSupport.commandLine(BenchMain.args));
+              CliSupport.commandLine(BenchMain.args),
+              metricsUri(metricsUrl, sc) == null
+                  ? null
+                  : new dev.keyhold.bench.load.ServiceOperations(metricsUri(metricsUrl, sc)));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
           new HandshakeBench(

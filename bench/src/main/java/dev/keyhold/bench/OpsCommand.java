@@ -90,9 +90,11 @@ final class OpsCommand implements Callable<Integer> {
     }
     ServiceConfig sc = target.serviceConfig();
     String resolvedTarget = target.resolvedTarget(sc);
-    var clientConfig = target.clientConfig(resolvedTarget, deadline);
+    target.clientConfig(resolvedTarget, deadline); // checks the mTLS files before a service starts
     try (CliSupport.ServiceHandle service =
         CliSupport.service(target, resolvedTarget, output.out)) {
+      // The service's real address: with listen port 0 it is known only once it runs.
+      var clientConfig = target.clientConfig(service.target(), deadline);
       ProcessCpu serviceCpu = service.cpu();
       String serviceDescription = service.description();
       OpsBench.Pkcs11Source pkcs11 = sc == null ? null : name -> Baselines.pkcs11(sc.hsm(), name);
@@ -110,7 +112,8 @@ final class OpsCommand implements Callable<Integer> {
               pkcs11,
               serviceCpu,
               serviceDescription,
-              CliSupport.commandLine(BenchMain.args));
+              CliSupport.commandLine(BenchMain.args),
+              sc == null ? 0 : sc.hsm().sessions());
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
           new OpsBench(

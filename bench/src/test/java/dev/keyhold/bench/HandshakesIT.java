@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.keyhold.bench.handshake.HandshakeBench;
 import dev.keyhold.bench.handshake.HandshakeBench.Server;
 import dev.keyhold.bench.load.LoadRunner;
+import dev.keyhold.bench.load.ServiceOperations;
+import dev.keyhold.bench.ops.Baselines;
 import dev.keyhold.bench.report.BenchReport;
 import dev.keyhold.bench.report.JsonReport;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
@@ -28,7 +30,9 @@ class HandshakesIT {
 
   @Test
   void handshakes_localAndOffloadedServers_allComplete() throws Exception {
-    try (TestKeyholdService svc = TestKeyholdService.start()) {
+    java.security.Provider installed = null;
+    try (TestKeyholdService svc = TestKeyholdService.builder().metrics(true).start()) {
+      java.security.Provider token = svc.hsm().token().provider();
       KeyholdClientConfig client =
           KeyholdClientConfig.builder()
               .target(svc.target())
@@ -42,10 +46,15 @@ class HandshakesIT {
               "rsa2048",
               List.of(
                   Server.JSSE_PKCS12,
+                  Server.JSSE_PKCS11,
                   Server.JSSE_KEYHOLD,
                   Server.NETTY_KEYHOLD,
                   Server.NETTY_LOCAL),
-              null,
+              () -> {
+                // As HandshakesCommand does: JSSE finds SunPKCS11 signatures only when installed.
+                java.security.Security.addProvider(token);
+                return Baselines.pkcs11KeyStore(token, svc.hsm().hsmConfig());
+              },
               List.of(2),
               Duration.ofMillis(300),
               Duration.ofMillis(500),
@@ -57,7 +66,10 @@ class HandshakesIT {
               dir.resolve("keys"),
               null,
               "in-process test service",
-              "HandshakesIT");
+              "HandshakesIT",
+              new ServiceOperations(
+                  java.net.URI.create("http://127.0.0.1:" + svc.metricsPort() + "/metrics")));
+      installed = token;
       BenchReport report =
           new HandshakeBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();
       JsonReport.write(report, dir.resolve("hs.json"));
@@ -66,7 +78,8 @@ class HandshakesIT {
       assertThat(j.get("kind").asText()).isEqualTo("handshakes");
       assertThat(j.get("modes"))
           .extracting(m -> m.get("mode").asText())
-          .containsExactly("jsse-pkcs12", "jsse-keyhold", "netty-keyhold", "netty-local");
+          .containsExactly(
+              "jsse-pkcs12", "jsse-pkcs11", "jsse-keyhold", "netty-keyhold", "netty-local");
       for (JsonNode mode : j.get("modes")) {
         JsonNode step = mode.at("/steps/0");
         String where = mode.get("mode").asText();
@@ -86,7 +99,22 @@ class HandshakesIT {
                       + "@"
                       + r.get("concurrency").asInt())
           .contains("jsse-keyhold/jsse-pkcs12@0", "netty-keyhold/netty-local@0");
-      assertThat(j.get("notes").toString()).doesNotContain("failed");
+      assertThat(j.get("notes").toString()).doesNotContain("failed").doesNotContain("not one per");
+      assertThat(j.get("ratios"))
+          .extracting(r -> r.get("baseline").asText() + "@" + r.get("concurrency").asInt())
+          .contains("jsse-pkcs11@0");
+      // No resumption: the service completed exactly one private-key operation per handshake the
+      // client completed, warm-up and drain included, for both offloaded servers.
+      JsonNode perHandshake = j.at("/derived/keyholdOperationsPerHandshakes");
+      assertThat(perHandshake.size()).isEqualTo(2);
+      for (String mode : List.of("jsse-keyhold c=2", "netty-keyhold c=2")) {
+        String[] f = perHandshake.get(mode).asText().split(" ");
+        assertThat(Long.parseLong(f[0])).as(mode).isPositive().isEqualTo(Long.parseLong(f[3]));
+      }
+    } finally {
+      if (installed != null) {
+        java.security.Security.removeProvider(installed.getName());
+      }
     }
   }
 }

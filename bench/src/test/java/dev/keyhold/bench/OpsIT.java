@@ -69,7 +69,8 @@ class OpsIT {
             name -> Baselines.pkcs11(svc.hsm().token().provider(), svc.hsm().hsmConfig(), name),
             null,
             "in-process test service",
-            "OpsIT");
+            "OpsIT",
+            0);
     BenchReport report =
         new OpsBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();
     Path json = dir.resolve("ops.json");

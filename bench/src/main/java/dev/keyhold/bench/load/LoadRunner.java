@@ -69,6 +69,7 @@ public final class LoadRunner {
   private final Duration duration;
   private final ProcessCpu service;
   private final Progress progress;
+  private ProcessCpu idleOwn;
 
   /**
    * @param service the Keyhold service process for CPU and RSS, or null; ignored when it is this
@@ -96,6 +97,17 @@ public final class LoadRunner {
     this.duration = duration;
     this.service = service == null || service.isSelf() ? null : service;
     this.progress = progress == null ? Progress.NONE : progress;
+  }
+
+  /**
+   * A process of the bench's own (the service, idle during a baseline step) whose CPU is neither
+   * attributed to the step nor counted as background load.
+   *
+   * @return this runner
+   */
+  public LoadRunner excludingFromBackground(ProcessCpu process) {
+    this.idleOwn = process == null || process.isSelf() ? null : process;
+    return this;
   }
 
   /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
@@ -164,6 +176,8 @@ public final class LoadRunner {
     OptionalLong clientCpu0 = self.cpuNanos();
     OptionalLong serviceCpu0 = service == null ? OptionalLong.empty() : service.cpuNanos();
     Long rssStart = service == null ? null : boxed(service.rssBytes());
+    OptionalLong machine0 = ProcessCpu.machineBusyNanos();
+    OptionalLong idle0 = idleOwn == null ? OptionalLong.empty() : idleOwn.cpuNanos();
     long t0 = System.nanoTime();
     step.phase = Step.MEASURE;
     waitReporting(label, false, duration, step);
@@ -171,7 +185,10 @@ public final class LoadRunner {
     long t1 = System.nanoTime();
     OptionalLong clientCpu1 = self.cpuNanos();
     OptionalLong serviceCpu1 = service == null ? OptionalLong.empty() : service.cpuNanos();
+    OptionalLong machine1 = ProcessCpu.machineBusyNanos();
+    OptionalLong idle1 = idleOwn == null ? OptionalLong.empty() : idleOwn.cpuNanos();
     Long rss = service == null ? null : boxed(service.rssBytes());
+    Long peakRss = service == null ? null : boxed(service.peakRssBytes());
     if (!drain.await()) {
       // Not fatal: those operations did not count, but the reader should know.
       step.errors.computeIfAbsent("UNFINISHED_AT_STOP", k -> new LongAdder()).increment();
@@ -192,7 +209,37 @@ public final class LoadRunner {
         cpu(serviceCpu0, serviceCpu1, seconds, ops),
         rssStart,
         rss,
-        encode(h));
+        encode(h),
+        peakRss,
+        background(
+            machine0,
+            machine1,
+            List.of(clientCpu0, serviceCpu0, idle0),
+            List.of(clientCpu1, serviceCpu1, idle1),
+            seconds));
+  }
+
+  /**
+   * Cores used by other processes over the window: the machine's busy CPU minus that of the
+   * processes the bench accounts for (absent ones count as zero), never below zero (the sources
+   * tick at different moments). Null when the machine's CPU is unknown.
+   */
+  public static Double background(
+      OptionalLong machine0,
+      OptionalLong machine1,
+      List<OptionalLong> own0,
+      List<OptionalLong> own1,
+      double seconds) {
+    if (machine0.isEmpty() || machine1.isEmpty() || seconds <= 0) {
+      return null;
+    }
+    long other = machine1.getAsLong() - machine0.getAsLong();
+    for (int i = 0; i < own0.size(); i++) {
+      if (own0.get(i).isPresent() && own1.get(i).isPresent()) {
+        other -= own1.get(i).getAsLong() - own0.get(i).getAsLong();
+      }
+    }
+    return Math.round(Math.max(0, other) / 1e9 / seconds * 1000) / 1000.0;
   }
 
   private void waitReporting(String label, boolean warmingUp, Duration length, Step step)

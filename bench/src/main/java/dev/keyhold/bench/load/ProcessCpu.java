@@ -2,9 +2,11 @@ package dev.keyhold.bench.load;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Reads a process's CPU time and resident memory: this JVM through the OperatingSystemMXBean,
@@ -13,8 +15,13 @@ import java.util.OptionalLong;
  * measurement.
  */
 public final class ProcessCpu {
-  /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel build. */
-  private static final long NANOS_PER_TICK = 10_000_000L;
+  /**
+   * Linux reports utime/stime (and /proc/stat) in clock ticks of USER_HZ, read once from {@code
+   * getconf CLK_TCK} rather than assumed to be 100.
+   */
+  private static final long CLK_TCK = readClockTicks();
+
+  private static final long NANOS_PER_TICK = 1_000_000_000L / CLK_TCK;
 
   private final long pid;
 
@@ -57,18 +64,119 @@ public final class ProcessCpu {
     }
   }
 
-  /** Resident set size in bytes, from VmRSS. */
-  public OptionalLong rssBytes() {
+  /**
+   * CPU time of this process's children that have been waited for (cutime + cstime of {@code
+   * /proc/self/stat}), e.g. an {@code openssl speed} run, in nanoseconds.
+   */
+  public static OptionalLong waitedChildrenCpuNanos() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
-        }
-      }
+      String stat = Files.readString(Path.of("/proc/self/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+      // fields 16 and 17 -> indexes 13 and 14 after the state field (3)
+      return OptionalLong.of((Long.parseLong(f[13]) + Long.parseLong(f[14])) * NANOS_PER_TICK);
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /** Resident set size in bytes now, from VmRSS. */
+  public OptionalLong rssBytes() {
+    return statusField("VmRSS:");
+  }
+
+  /**
+   * The peak resident set size of the process's life so far ("high water mark"), from VmHWM: a true
+   * peak, unlike any number of VmRSS snapshots.
+   */
+  public OptionalLong peakRssBytes() {
+    return statusField("VmHWM:");
+  }
+
+  private OptionalLong statusField(String field) {
+    try {
+      return parseStatusKib(
+          Files.readString(Path.of("/proc", Long.toString(pid), "status")), field);
     } catch (IOException | RuntimeException e) {
       // the process is gone or /proc is absent: no number
+      return OptionalLong.empty();
+    }
+  }
+
+  /** A {@code kB} field of {@code /proc/PID/status} (e.g. {@code VmHWM:}), in bytes. */
+  static OptionalLong parseStatusKib(String status, String field) {
+    for (String line : status.split("\n")) {
+      if (line.startsWith(field)) {
+        return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+      }
     }
     return OptionalLong.empty();
+  }
+
+  /** USER_HZ, the unit of /proc CPU times. */
+  public static long clockTicksPerSecond() {
+    return CLK_TCK;
+  }
+
+  /**
+   * CPU time used by the whole machine so far (all CPUs, every state but idle and iowait), from the
+   * first line of {@code /proc/stat}, in nanoseconds; empty where there is no /proc. Minus the CPU
+   * of the bench's own processes over the same window, it is the background load of other
+   * processes.
+   */
+  public static OptionalLong machineBusyNanos() {
+    try {
+      return OptionalLong.of(
+          parseProcStatBusyTicks(Files.readString(Path.of("/proc/stat"))) * NANOS_PER_TICK);
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /**
+   * Busy ticks of the {@code cpu} line of /proc/stat: user + nice + system + irq + softirq + steal
+   * (guest time is already inside user and nice, so it is not added again).
+   */
+  static long parseProcStatBusyTicks(String procStat) {
+    for (String line : procStat.split("\n")) {
+      if (line.startsWith("cpu ")) {
+        String[] f = line.trim().split("\\s+");
+        long busy = 0;
+        // f[1..]: user nice system idle iowait irq softirq steal guest guest_nice
+        int[] busyFields = {1, 2, 3, 6, 7, 8};
+        for (int i : busyFields) {
+          if (i < f.length) {
+            busy += Long.parseLong(f[i]);
+          }
+        }
+        return busy;
+      }
+    }
+    throw new IllegalArgumentException("no cpu line in /proc/stat");
+  }
+
+  static long readClockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
+        return parseClockTicks(out);
+      }
+    } catch (IOException | RuntimeException e) {
+      // no getconf: fall through
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 100;
+  }
+
+  /** {@code getconf CLK_TCK}'s output; anything unusable falls back to 100. */
+  static long parseClockTicks(String out) {
+    try {
+      long v = Long.parseLong(out.trim());
+      return v > 0 ? v : 100;
+    } catch (NumberFormatException e) {
+      return 100;
+    }
   }
 
   /**

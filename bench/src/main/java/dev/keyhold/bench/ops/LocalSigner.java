@@ -10,15 +10,20 @@ import java.security.Provider;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.RSAPublicKey;
+import javax.crypto.Cipher;
 
 /**
  * The private-key step done in this JVM through a JCA provider: SunPKCS11 on the same token ({@code
  * pkcs11-direct}) or the JDK's software providers ({@code jce}). It uses the same mechanisms as the
  * service (its one table, through {@link LocalHsm}: raw RSA for PSS and for the pre-master secret),
- * a fresh {@code Signature}/{@code Cipher} per operation as the service does, and no fault check,
- * because a user of the provider would not do one.
+ * one {@code Signature}/{@code Cipher} per thread, initialised once and reused for every operation
+ * as the service's HSM threads do, and no fault check, because a user of the provider would not do
+ * one.
  */
 public final class LocalSigner {
+  /** CKM_RSA_X_509, the transformation of {@link LocalHsm#rawRsa} and of the service. */
+  static final String RAW_RSA = "RSA/ECB/NoPadding";
+
   private LocalSigner() {}
 
   /**
@@ -29,7 +34,8 @@ public final class LocalSigner {
       throws GeneralSecurityException {
     if (w.operation() == Workload.Operation.DECRYPT_PREMASTER) {
       byte[] ct = w.premasterCiphertext(pub);
-      return () -> LocalHsm.rawRsa(provider, key, ct);
+      ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> rawRsaCipher(provider, key));
+      return () -> cipher.get().doFinal(ct);
     }
     SignatureScheme s = w.scheme();
     if (LocalHsm.signsWithRawRsa(s)) {
@@ -39,18 +45,40 @@ public final class LocalSigner {
       byte[] block = new BigInteger(1, w.digest()).toByteArray();
       byte[] padded = new byte[k];
       System.arraycopy(block, 0, padded, k - block.length, block.length);
-      return () -> LocalHsm.rawRsa(provider, key, padded);
+      ThreadLocal<Cipher> cipher = ThreadLocal.withInitial(() -> rawRsaCipher(provider, key));
+      return () -> cipher.get().doFinal(padded);
     }
     String algorithm = LocalHsm.signatureAlgorithm(s);
     byte[] input = LocalHsm.signatureInput(s, w.digest());
-    return () -> sign(provider, algorithm, key, input);
+    ThreadLocal<Signature> signature =
+        ThreadLocal.withInitial(() -> signer(provider, algorithm, key));
+    return () -> {
+      // sign() resets the Signature to the state after initSign: the next update starts afresh.
+      Signature sig = signature.get();
+      sig.update(input);
+      sig.sign();
+    };
   }
 
-  private static byte[] sign(Provider p, String alg, PrivateKey key, byte[] input)
-      throws GeneralSecurityException {
-    Signature sig = p == null ? Signature.getInstance(alg) : Signature.getInstance(alg, p);
-    sig.initSign(key);
-    sig.update(input);
-    return sig.sign();
+  /** A raw RSA (CKM_RSA_X_509) cipher in decrypt mode: doFinal leaves it ready for the next. */
+  static Cipher rawRsaCipher(Provider provider, PrivateKey key) {
+    try {
+      Cipher c =
+          provider == null ? Cipher.getInstance(RAW_RSA) : Cipher.getInstance(RAW_RSA, provider);
+      c.init(Cipher.DECRYPT_MODE, key);
+      return c;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot set up raw RSA: " + e.getMessage(), e);
+    }
+  }
+
+  static Signature signer(Provider p, String alg, PrivateKey key) {
+    try {
+      Signature sig = p == null ? Signature.getInstance(alg) : Signature.getInstance(alg, p);
+      sig.initSign(key);
+      return sig;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot set up " + alg + ": " + e.getMessage(), e);
+    }
   }
 }

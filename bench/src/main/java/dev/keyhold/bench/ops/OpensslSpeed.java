@@ -3,16 +3,16 @@ package dev.keyhold.bench.ops;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The native ceiling: {@code openssl speed -mr -seconds N -multi M ALG}, parsed from its
- * machine-readable summary line ({@code +F2:...} for RSA, {@code +F4:...} for ECDSA, whose fourth
- * field is private-key operations per second summed over the M processes). A private RSA operation
- * costs the same for signing and for decrypting, so one number serves both.
+ * The native ceiling: {@code openssl speed -mr -elapsed -seconds N -multi M ALG}, parsed from the
+ * machine-readable result line of each of the M processes, so that the operations and seconds are
+ * the ones measured, not a rate times the requested duration. A private RSA operation costs the
+ * same for signing and for decrypting, so one number serves both.
  */
 public final class OpensslSpeed {
   private OpensslSpeed() {}
@@ -46,53 +46,90 @@ public final class OpensslSpeed {
     }
   }
 
+  /**
+   * What one {@code openssl speed} run measured, summed over its processes.
+   *
+   * @param processes the {@code -multi} value (1 without it)
+   * @param ops private-key operations counted by the processes ({@code +R1}/{@code +R5} counts)
+   * @param seconds the longest process's measured time (wall time, since the run uses {@code
+   *     -elapsed})
+   * @param opsPerSecond the sum over processes of their own count / time
+   */
+  public record Result(int processes, long ops, double seconds, double opsPerSecond) {}
+
+  /**
+   * The command: {@code -elapsed} so that times are wall clock like every other mode's (openssl's
+   * default is the process's user CPU time, which flatters it on a loaded machine), {@code -multi}
+   * only above 1.
+   */
+  static List<String> command(String algorithm, int seconds, int processes) {
+    List<String> cmd = new ArrayList<>(List.of("openssl", "speed", "-mr", "-elapsed"));
+    cmd.addAll(List.of("-seconds", Integer.toString(seconds)));
+    if (processes > 1) {
+      cmd.addAll(List.of("-multi", Integer.toString(processes)));
+    }
+    cmd.add(algorithm);
+    return cmd;
+  }
+
   /** Runs openssl speed; empty when it fails or prints nothing parseable. */
-  public static OptionalDouble run(String algorithm, int seconds, int processes)
+  public static Optional<Result> run(String algorithm, int seconds, int processes)
       throws InterruptedException {
-    List<String> cmd =
-        processes > 1
-            ? List.of(
-                "openssl",
-                "speed",
-                "-mr",
-                "-seconds",
-                Integer.toString(seconds),
-                "-multi",
-                Integer.toString(processes),
-                algorithm)
-            : List.of("openssl", "speed", "-mr", "-seconds", Integer.toString(seconds), algorithm);
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(command(algorithm, seconds, processes))
+              .redirectErrorStream(true)
+              .start();
       String out =
           new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
       // openssl speed runs sign and verify for N seconds each: give it the time plus slack, then
       // stop it.
       if (!p.waitFor(seconds * 3L + 30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        return OptionalDouble.empty();
+        return Optional.empty();
       }
-      return parse(out);
+      return parse(out, processes);
     } catch (IOException e) {
-      return OptionalDouble.empty();
+      return Optional.empty();
     }
   }
 
-  /** Private-key operations per second from the last {@code +F2:} or {@code +F4:} line. */
-  static OptionalDouble parse(String output) {
-    OptionalDouble result = OptionalDouble.empty();
+  /**
+   * The private-key lines each process prints, {@code +R1:COUNT:BITS:SECONDS} (RSA) or {@code
+   * +R5:COUNT:BITS:SECONDS} (ECDSA); a parent's forwarded summaries ({@code Got: ...}, {@code +F})
+   * are not counted again. Empty unless exactly {@code processes} such lines are present.
+   */
+  static Optional<Result> parse(String output, int processes) {
+    long ops = 0;
+    double seconds = 0;
+    double rate = 0;
+    int lines = 0;
     for (String line : output.split("\n")) {
       String l = line.trim();
-      if (l.startsWith("+F2:") || l.startsWith("+F4:")) {
-        String[] f = l.split(":");
-        if (f.length >= 5) {
-          try {
-            result = OptionalDouble.of(Double.parseDouble(f[3]));
-          } catch (NumberFormatException e) {
-            // not the summary line we expect; keep looking
-          }
+      if (!l.startsWith("+R1:") && !l.startsWith("+R5:")) {
+        continue;
+      }
+      String[] f = l.split(":");
+      if (f.length < 4) {
+        continue;
+      }
+      try {
+        long count = Long.parseLong(f[1]);
+        double t = Double.parseDouble(f[3]);
+        if (t <= 0) {
+          continue;
         }
+        ops += count;
+        seconds = Math.max(seconds, t);
+        rate += count / t;
+        lines++;
+      } catch (NumberFormatException e) {
+        // not a result line; keep looking
       }
     }
-    return result;
+    if (lines != processes) {
+      return Optional.empty();
+    }
+    return Optional.of(new Result(processes, ops, seconds, Math.round(rate * 10) / 10.0));
   }
 }

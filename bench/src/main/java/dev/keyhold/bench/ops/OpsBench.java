@@ -22,7 +22,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -72,6 +72,8 @@ public final class OpsBench {
    * @param pkcs11 how to reach the token in-process, or null when only the remote service is known
    * @param service the service's process for CPU and RSS, or null
    * @param command the command line, recorded in the report
+   * @param hsmSessions the service's {@code hsm.sessions}, or 0 when unknown: pkcs11-direct also
+   *     runs with that many threads, so Keyhold is compared at equal HSM concurrency too
    */
   public record Settings(
       KeyholdClientConfig client,
@@ -86,7 +88,8 @@ public final class OpsBench {
       Pkcs11Source pkcs11,
       ProcessCpu service,
       String serviceDescription,
-      String command) {
+      String command,
+      int hsmSessions) {
 
     public Settings {
       concurrency = List.copyOf(concurrency);
@@ -151,7 +154,12 @@ public final class OpsBench {
               LocalSigner.operation(w, lk.privateKey(), lk.publicKey(), lk.provider()));
           descriptions.put(
               "pkcs11-direct",
-              "the same token key through SunPKCS11 in the bench JVM, one thread per concurrency");
+              "the same token key through SunPKCS11 in the bench JVM, one thread per concurrency"
+                  + (s.hsmSessions() > 0
+                      ? "; also at "
+                          + s.hsmSessions()
+                          + " threads = the service's hsm.sessions (equal HSM concurrency)"
+                      : ""));
         }
       }
       if (s.baselines().contains(Baseline.JCE)) {
@@ -168,15 +176,22 @@ public final class OpsBench {
       LoadRunner runner =
           new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
       LoadRunner baselineRunner =
-          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress)
+              .excludingFromBackground(s.service());
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       descriptions.keySet().forEach(m -> results.put(m, new ArrayList<>()));
-      for (int c : s.concurrency()) {
-        for (var e : async.entrySet()) {
-          record(results, e.getKey(), runner.runAsync(e.getKey(), c, e.getValue()));
+      for (int c :
+          sweep(s.concurrency(), blocking.containsKey("pkcs11-direct") ? s.hsmSessions() : 0)) {
+        boolean listed = s.concurrency().contains(c);
+        if (listed) {
+          for (var e : async.entrySet()) {
+            record(results, e.getKey(), runner.runAsync(e.getKey(), c, e.getValue()));
+          }
         }
         for (var e : blocking.entrySet()) {
-          record(results, e.getKey(), baselineRunner.runBlocking(e.getKey(), c, e.getValue()));
+          if (listed || e.getKey().equals("pkcs11-direct")) {
+            record(results, e.getKey(), baselineRunner.runBlocking(e.getKey(), c, e.getValue()));
+          }
         }
       }
       if (s.baselines().contains(Baseline.OPENSSL)) {
@@ -214,8 +229,8 @@ public final class OpsBench {
           env,
           settings,
           modes,
-          ratios(modes, key, w),
-          derived(modes),
+          ratios(modes, key, w, s.hsmSessions()),
+          derived(modes, w, s.hsmSessions(), notes),
           notes);
     }
   }
@@ -243,29 +258,50 @@ public final class OpsBench {
     }
     int seconds = (int) Math.max(1, Math.round(s.duration().toMillis() / 1000.0));
     List<StepResult> steps = new ArrayList<>();
+    Map<Integer, StepResult> byProcesses = new LinkedHashMap<>();
     for (int c : s.concurrency()) {
-      if (c > env.cpus()) {
-        continue; // more processes than cores only adds scheduling noise to a CPU-bound number
+      // Processes = concurrency, capped at the CPU count, for every step: so "peak" compares equal
+      // cores, and one -multi value is run once and shared by the concurrencies that map to it.
+      int processes = opensslProcesses(c, env.cpus());
+      StepResult measured = byProcesses.get(processes);
+      if (measured == null && !byProcesses.containsKey(processes)) {
+        log.accept(
+            "openssl speed -elapsed -seconds "
+                + seconds
+                + " -multi "
+                + processes
+                + " "
+                + alg.get());
+        OptionalLong machine0 = ProcessCpu.machineBusyNanos();
+        OptionalLong self0 = ProcessCpu.self().cpuNanos();
+        OptionalLong kids0 = ProcessCpu.waitedChildrenCpuNanos();
+        var result = OpensslSpeed.run(alg.get(), seconds, processes);
+        OptionalLong machine1 = ProcessCpu.machineBusyNanos();
+        OptionalLong self1 = ProcessCpu.self().cpuNanos();
+        OptionalLong kids1 = ProcessCpu.waitedChildrenCpuNanos();
+        if (result.isEmpty()) {
+          notes.add("openssl speed " + alg.get() + " -multi " + processes + " printed no result");
+          byProcesses.put(processes, null);
+          continue;
+        }
+        // openssl runs a sign phase and a verify phase: the background is taken over both.
+        double wall = result.get().seconds() * 2;
+        measured =
+            opensslStep(
+                c,
+                result.get(),
+                kids0.isPresent() && kids1.isPresent()
+                    ? StepResult.CpuUsage.of(
+                        kids1.getAsLong() - kids0.getAsLong(), wall, result.get().ops())
+                    : null,
+                LoadRunner.background(
+                    machine0, machine1, List.of(self0, kids0), List.of(self1, kids1), wall));
+        byProcesses.put(processes, measured);
       }
-      log.accept("openssl speed -seconds " + seconds + " -multi " + c + " " + alg.get());
-      OptionalDouble rate = OpensslSpeed.run(alg.get(), seconds, c);
-      if (rate.isEmpty()) {
-        notes.add("openssl speed " + alg.get() + " -multi " + c + " printed no result");
+      if (measured == null) {
         continue;
       }
-      StepResult step =
-          new StepResult(
-              c,
-              seconds,
-              Math.round(rate.getAsDouble() * seconds),
-              rate.getAsDouble(),
-              LatencySummary.NONE,
-              Map.of(),
-              null,
-              null,
-              null,
-              null,
-              null);
+      StepResult step = withConcurrency(measured, c);
       steps.add(step);
       listener.stepDone("openssl", step);
     }
@@ -273,62 +309,283 @@ public final class OpsBench {
       results.put("openssl", steps);
       descriptions.put(
           "openssl",
-          "openssl speed "
+          "openssl speed -elapsed "
               + alg.get()
-              + " (private-key ops/s, -multi = concurrency, up to the CPU count; throughput only)");
+              + " (private-key ops and wall seconds as measured by each process; -multi ="
+              + " concurrency capped at the "
+              + env.cpus()
+              + " CPUs, so concurrencies above it share that one run; throughput only)");
     }
   }
 
+  /** {@code -multi} for a concurrency: the concurrency, capped at the CPU count. */
+  static int opensslProcesses(int concurrency, int cpus) {
+    return Math.max(1, Math.min(concurrency, cpus));
+  }
+
+  static StepResult opensslStep(
+      int concurrency, OpensslSpeed.Result r, StepResult.CpuUsage cpu, Double background) {
+    return new StepResult(
+        concurrency,
+        r.seconds(),
+        r.ops(),
+        r.opsPerSecond(),
+        LatencySummary.NONE,
+        Map.of(),
+        cpu,
+        null,
+        null,
+        null,
+        null,
+        null,
+        background);
+  }
+
+  private static StepResult withConcurrency(StepResult x, int c) {
+    return new StepResult(
+        c,
+        x.seconds(),
+        x.ops(),
+        x.opsPerSecond(),
+        x.latency(),
+        x.errors(),
+        x.clientCpu(),
+        x.serviceCpu(),
+        x.serviceRssStartBytes(),
+        x.serviceRssBytes(),
+        x.histogram(),
+        x.servicePeakRssBytes(),
+        x.backgroundCores());
+  }
+
   /**
-   * Keyhold against each baseline, per common concurrency and at peak, with the issue's targets on
-   * the peak ratios.
+   * The concurrencies to step through, ascending: the requested ones plus {@code extra} (the
+   * service's HSM sessions, for pkcs11-direct only) when positive.
    */
-  static List<Ratio> ratios(List<ModeResult> modes, KeyInfo key, Workload w) {
+  static List<Integer> sweep(List<Integer> requested, int extra) {
+    java.util.TreeSet<Integer> all = new java.util.TreeSet<>(requested);
+    if (extra > 0) {
+      all.add(extra);
+    }
+    return List.copyOf(all);
+  }
+
+  /** Two steps at one concurrency whose background load differs by more than this are marked. */
+  static final double BACKGROUND_MISMATCH_CORES = 0.15;
+
+  /** A mode saturates at the lowest concurrency reaching this share of its peak throughput. */
+  static final double SATURATION_SHARE = 0.95;
+
+  /**
+   * Keyhold against each baseline, per common concurrency and at peak, with the issue's targets:
+   * pkcs11-direct at peak (RSA sign 0.85, DecryptPremaster 0.90, EC sign 0.5) and at concurrency 1
+   * (RSA 0.80); and Keyhold's peak against pkcs11-direct with as many threads as the service has
+   * HSM sessions (equal HSM concurrency).
+   */
+  static List<Ratio> ratios(List<ModeResult> modes, KeyInfo key, Workload w, int hsmSessions) {
     List<Ratio> out = new ArrayList<>();
-    ModeResult kh = modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().orElse(null);
+    ModeResult kh = mode(modes, "keyhold");
     if (kh == null) {
       return out;
     }
     boolean ec = key.getKeyType() == KeyType.KEY_TYPE_EC;
+    boolean decrypt = w.operation() == Workload.Operation.DECRYPT_PREMASTER;
     for (ModeResult b : modes) {
       if (b == kh || b.peakOpsPerSecond() <= 0) {
         continue;
       }
-      Double target = b.mode().equals("pkcs11-direct") ? (ec ? 0.5 : 0.85) : null;
-      out.addAll(Ratio.between(kh, b, target));
+      boolean direct = b.mode().equals("pkcs11-direct");
+      Double target = direct ? (ec ? 0.5 : decrypt ? 0.90 : 0.85) : null;
+      for (Ratio r : Ratio.between(kh, b, target)) {
+        out.add(
+            direct && !ec && r.concurrency() == 1
+                ? new Ratio(r.mode(), r.baseline(), 1, r.value(), 0.80)
+                : r);
+      }
+      if (direct && hsmSessions > 0) {
+        b.step(hsmSessions)
+            .filter(x -> x.opsPerSecond() > 0)
+            .ifPresent(
+                x ->
+                    out.add(
+                        new Ratio(
+                            kh.mode(),
+                            "pkcs11-direct with " + hsmSessions + " threads = hsm.sessions",
+                            0,
+                            round3(kh.peakOpsPerSecond() / x.opsPerSecond()),
+                            null)));
+      }
     }
     return out;
   }
 
-  /** Keyhold's added median latency at concurrency 1 over pkcs11-direct (target ≤ 150 µs). */
-  static Map<String, Object> derived(List<ModeResult> modes) {
+  /**
+   * Figures derived from one run: Keyhold's added p50 at concurrency 1 (target ≤ 100 µs), the
+   * service's CPU overhead per operation (its CPU per op minus the HSM operation's own CPU per op,
+   * the bench JVM's CPU per op in the pkcs11-direct step at the same concurrency; target ≤ 60 µs
+   * for Sign, ≤ 40 µs for DecryptPremaster), the service's peak RSS (VmHWM; target ≤ 300 MiB), each
+   * mode's saturation point, and the concurrencies whose modes saw different background load.
+   */
+  static Map<String, Object> derived(
+      List<ModeResult> modes, Workload w, int hsmSessions, List<String> notes) {
     Map<String, Object> d = new LinkedHashMap<>();
-    var kh =
-        modes.stream().filter(m -> m.mode().equals("keyhold")).findFirst().flatMap(m -> m.step(1));
-    var direct =
-        modes.stream()
-            .filter(m -> m.mode().equals("pkcs11-direct"))
-            .findFirst()
-            .flatMap(m -> m.step(1));
-    if (kh.isPresent() && direct.isPresent() && kh.get().ops() > 0 && direct.get().ops() > 0) {
+    ModeResult kh = mode(modes, "keyhold");
+    ModeResult direct = mode(modes, "pkcs11-direct");
+    var kh1 = kh == null ? java.util.Optional.<StepResult>empty() : kh.step(1);
+    var direct1 = direct == null ? java.util.Optional.<StepResult>empty() : direct.step(1);
+    if (kh1.isPresent() && direct1.isPresent() && kh1.get().ops() > 0 && direct1.get().ops() > 0) {
       d.put(
           "addedP50MicrosAtConcurrency1",
-          round3(kh.get().latency().p50() - direct.get().latency().p50()));
-      d.put("addedP50MicrosTarget", 150.0);
+          round3(kh1.get().latency().p50() - direct1.get().latency().p50()));
+      d.put("addedP50MicrosTarget", 100.0);
     }
-    modes.stream()
-        .filter(m -> m.mode().equals("keyhold"))
-        .findFirst()
-        .ifPresent(
-            m -> {
-              m.steps().stream()
-                  .map(StepResult::serviceRssBytes)
-                  .filter(x -> x != null)
-                  .mapToLong(Long::longValue)
-                  .max()
-                  .ifPresent(rss -> d.put("serviceMaxRssMiB", round3(rss / 1048576.0)));
-            });
+    if (kh != null && direct != null) {
+      Map<String, Double> overhead = new LinkedHashMap<>();
+      Map<String, Double> hsmOwn = new LinkedHashMap<>();
+      for (StepResult k : kh.steps()) {
+        var b = direct.step(k.concurrency());
+        Double o = overheadMicros(k, b.orElse(null));
+        if (o != null) {
+          overhead.put("c=" + k.concurrency(), o);
+          hsmOwn.put("c=" + k.concurrency(), b.get().clientCpu().microsPerOp());
+        }
+      }
+      if (!overhead.isEmpty()) {
+        d.put("serviceOverheadCpuMicrosPerOp", overhead);
+        d.put("hsmOperationCpuMicrosPerOp", hsmOwn);
+        // The figure at the highest concurrency both ran: the steady state under load.
+        String last = (String) overhead.keySet().toArray()[overhead.size() - 1];
+        d.put("serviceOverheadCpuMicrosPerOpAtPeakLoad", overhead.get(last));
+        d.put("serviceOverheadCpuMicrosPerOpAt", last);
+        d.put(
+            "serviceOverheadCpuMicrosTarget",
+            w.operation() == Workload.Operation.DECRYPT_PREMASTER ? 40.0 : 60.0);
+      }
+    }
+    if (kh != null) {
+      kh.steps().stream()
+          .map(StepResult::serviceRssBytes)
+          .filter(x -> x != null)
+          .mapToLong(Long::longValue)
+          .max()
+          .ifPresent(rss -> d.put("serviceMaxRssMiB", round3(rss / 1048576.0)));
+      kh.steps().stream()
+          .map(StepResult::servicePeakRssBytes)
+          .filter(x -> x != null)
+          .mapToLong(Long::longValue)
+          .max()
+          .ifPresent(
+              hwm -> {
+                d.put("servicePeakRssMiB", round3(hwm / 1048576.0));
+                d.put("servicePeakRssTargetMiB", 300.0);
+              });
+    }
+    Map<String, Integer> saturation = new LinkedHashMap<>();
+    for (ModeResult m : modes) {
+      saturationConcurrency(m).ifPresent(c -> saturation.put(m.mode(), c));
+    }
+    if (!saturation.isEmpty()) {
+      d.put("saturationConcurrency", saturation);
+    }
+    if (hsmSessions > 0) {
+      d.put("hsmSessions", hsmSessions);
+    }
+    List<String> mismatched = backgroundMismatches(modes);
+    d.put("backgroundMismatch", mismatched);
+    if (!mismatched.isEmpty()) {
+      notes.add(
+          "background load differed between modes (over "
+              + BACKGROUND_MISMATCH_CORES
+              + " cores) at "
+              + String.join("; ", mismatched)
+              + ": do not publish those ratios");
+    }
     return d;
+  }
+
+  /**
+   * Service CPU µs per Keyhold operation minus the bench JVM's CPU µs per pkcs11-direct operation
+   * (the HSM operation itself: SunPKCS11 and SoftHSM run in that JVM). Null unless both are known.
+   */
+  static Double overheadMicros(StepResult keyhold, StepResult direct) {
+    if (keyhold == null
+        || direct == null
+        || keyhold.serviceCpu() == null
+        || direct.clientCpu() == null
+        || keyhold.ops() <= 0
+        || direct.ops() <= 0) {
+      return null;
+    }
+    return round3(keyhold.serviceCpu().microsPerOp() - direct.clientCpu().microsPerOp());
+  }
+
+  /**
+   * The lowest concurrency whose throughput reaches {@link #SATURATION_SHARE} of the mode's peak.
+   */
+  public static java.util.Optional<Integer> saturationConcurrency(ModeResult m) {
+    double peak = m.peakOpsPerSecond();
+    if (peak <= 0) {
+      return java.util.Optional.empty();
+    }
+    return m.steps().stream()
+        .filter(x -> x.opsPerSecond() >= SATURATION_SHARE * peak)
+        .map(StepResult::concurrency)
+        .min(Integer::compare);
+  }
+
+  /**
+   * "c=N keyhold 0.05 vs pkcs11-direct 0.40 cores" for each concurrency where Keyhold and a
+   * baseline measured background loads more than {@link #BACKGROUND_MISMATCH_CORES} apart.
+   */
+  static List<String> backgroundMismatches(List<ModeResult> modes) {
+    return backgroundMismatches(modes, "keyhold", null);
+  }
+
+  /**
+   * As {@link #backgroundMismatches(List)} for the mode {@code keyholdMode} against {@code
+   * baseline} (null: every other mode).
+   */
+  public static List<String> backgroundMismatches(
+      List<ModeResult> modes, String keyholdMode, String baseline) {
+    List<String> out = new ArrayList<>();
+    ModeResult kh = mode(modes, keyholdMode);
+    if (kh == null) {
+      return out;
+    }
+    for (StepResult k : kh.steps()) {
+      if (k.backgroundCores() == null) {
+        continue;
+      }
+      for (ModeResult b : modes) {
+        if (b == kh || (baseline != null && !b.mode().equals(baseline))) {
+          continue;
+        }
+        b.step(k.concurrency())
+            .filter(x -> x.backgroundCores() != null)
+            .filter(
+                x ->
+                    Math.abs(x.backgroundCores() - k.backgroundCores()) > BACKGROUND_MISMATCH_CORES)
+            .ifPresent(
+                x ->
+                    out.add(
+                        "c="
+                            + k.concurrency()
+                            + " "
+                            + keyholdMode
+                            + " "
+                            + k.backgroundCores()
+                            + " vs "
+                            + b.mode()
+                            + " "
+                            + x.backgroundCores()
+                            + " cores"));
+      }
+    }
+    return out;
+  }
+
+  private static ModeResult mode(List<ModeResult> modes, String name) {
+    return modes.stream().filter(m -> m.mode().equals(name)).findFirst().orElse(null);
   }
 
   static String keyLabel(KeyInfo key) {

@@ -19,6 +19,10 @@ import java.util.Map;
  *     start value it shows growth over a long step (e.g. a 5-minute soak at one concurrency)
  * @param histogram the latency histogram (ns), HdrHistogram compressed and Base64-encoded, for
  *     re-analysis; null when there is none
+ * @param servicePeakRssBytes the service's peak resident set size so far (VmHWM) at the end of the
+ *     step, or null
+ * @param backgroundCores CPU used during the window by processes other than the bench and the
+ *     service (machine busy time from /proc/stat minus theirs), in cores; null when unknown
  */
 public record StepResult(
     int concurrency,
@@ -31,7 +35,9 @@ public record StepResult(
     CpuUsage serviceCpu,
     Long serviceRssStartBytes,
     Long serviceRssBytes,
-    String histogram) {
+    String histogram,
+    Long servicePeakRssBytes,
+    Double backgroundCores) {
 
   public StepResult {
     errors = errors == null ? Map.of() : Map.copyOf(errors);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.bench.report.StepResult;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -100,5 +101,51 @@ class LoadRunnerTest {
                 .filter(t -> t.getName().startsWith("bench-stop-"))
                 .filter(Thread::isAlive))
         .isEmpty();
+  }
+
+  @Test
+  void background_isMachineBusyMinusOwnProcesses_inCores() {
+    // 4 s of machine CPU over 2 s; the bench used 1.5 s, the service 2 s, an unknown one nothing.
+    Double cores =
+        LoadRunner.background(
+            java.util.OptionalLong.of(10_000_000_000L),
+            java.util.OptionalLong.of(14_000_000_000L),
+            List.of(
+                java.util.OptionalLong.of(0),
+                java.util.OptionalLong.of(5_000_000_000L),
+                java.util.OptionalLong.empty()),
+            List.of(
+                java.util.OptionalLong.of(1_500_000_000L),
+                java.util.OptionalLong.of(7_000_000_000L),
+                java.util.OptionalLong.empty()),
+            2.0);
+    assertThat(cores).isEqualTo(0.25);
+    // Ticks of different sources never make the background negative.
+    assertThat(
+            LoadRunner.background(
+                java.util.OptionalLong.of(0),
+                java.util.OptionalLong.of(1),
+                List.of(java.util.OptionalLong.of(0)),
+                List.of(java.util.OptionalLong.of(5)),
+                1.0))
+        .isEqualTo(0.0);
+    assertThat(
+            LoadRunner.background(
+                java.util.OptionalLong.empty(),
+                java.util.OptionalLong.of(1),
+                List.of(),
+                List.of(),
+                1.0))
+        .isNull();
+  }
+
+  @Test
+  void runBlocking_recordsBackgroundAndExcludesAnIdleOwnProcess() throws Exception {
+    LoadRunner r =
+        new LoadRunner(Duration.ofMillis(50), Duration.ofMillis(200), null, null)
+            .excludingFromBackground(
+                ProcessCpu.of(ProcessHandle.current().parent().orElseThrow().pid()));
+    var step = r.runBlocking("x", 1, () -> Thread.sleep(1));
+    assertThat(step.backgroundCores()).isNotNull().isGreaterThanOrEqualTo(0.0);
   }
 }

@@ -26,4 +26,80 @@ class ProcessCpuTest {
     long parent = ProcessHandle.current().parent().orElseThrow().pid();
     assertThat(ProcessCpu.of(parent).cpuNanos()).isPresent();
   }
+
+  @Test
+  void parseStatusKib_readsPeakAndCurrentRss() {
+    String status = "Name:\tjava\nVmPeak:\t 999 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n";
+    assertThat(ProcessCpu.parseStatusKib(status, "VmHWM:")).hasValue(200L * 1048576);
+    assertThat(ProcessCpu.parseStatusKib(status, "VmRSS:")).hasValue(100L * 1048576);
+    assertThat(ProcessCpu.parseStatusKib(status, "VmSwap:")).isEmpty();
+  }
+
+  @Test
+  void peakRss_isAtLeastCurrentRss() {
+    ProcessCpu self = ProcessCpu.of(ProcessHandle.current().pid());
+    long rss = self.rssBytes().orElseThrow();
+    assertThat(self.peakRssBytes().orElseThrow()).isGreaterThanOrEqualTo(rss);
+  }
+
+  @Test
+  void parseProcStatBusyTicks_sumsBusyStatesButNotIdleIowaitOrGuest() {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    String stat = "cpu  100 2 30 9000 50 4 6 8 70 1\ncpu0 50 1 15 4500 25 2 3 4 35 0\n";
+    assertThat(ProcessCpu.parseProcStatBusyTicks(stat)).isEqualTo(100 + 2 + 30 + 4 + 6 + 8);
+  }
+
+  @Test
+  void clockTicks_comeFromGetconf() throws Exception {
+    Process p = new ProcessBuilder("getconf", "CLK_TCK").start();
+    long expected =
+        Long.parseLong(
+            new String(
+                    p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII)
+                .trim());
+    assertThat(ProcessCpu.clockTicksPerSecond()).isEqualTo(expected);
+    assertThat(ProcessCpu.parseClockTicks("250\n")).isEqualTo(250);
+    assertThat(ProcessCpu.parseClockTicks("undefined")).isEqualTo(100);
+  }
+
+  @Test
+  void of_otherProcess_cpuAgreesWithTheProcessOwnAccount() throws Exception {
+    // A shell burns CPU, prints its own user+system time (the `times` builtin, from times(2)),
+    // then waits on stdin so /proc can still be read: both accounts must agree within a few ticks.
+    Process p =
+        new ProcessBuilder(
+                "bash", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; times; read -r _")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      var out =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(
+                  p.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+      String own = out.readLine(); // "0m0.812s 0m0.004s": the shell's user and system time
+      double ownSeconds = 0;
+      for (String t : own.trim().split("\\s+")) {
+        String[] ms = t.replace("s", "").split("m");
+        ownSeconds += Long.parseLong(ms[0]) * 60 + Double.parseDouble(ms[1]);
+      }
+      long measured = ProcessCpu.of(p.pid()).cpuNanos().orElseThrow();
+      double tick = 1.0 / ProcessCpu.clockTicksPerSecond();
+      assertThat(ownSeconds).isPositive();
+      assertThat(measured / 1e9).isBetween(ownSeconds - 3 * tick, ownSeconds + 3 * tick);
+    } finally {
+      p.getOutputStream().close();
+      p.waitFor();
+    }
+  }
+
+  @Test
+  void waitedChildrenCpu_growsByAChildsCpuOnceItIsWaitedFor() throws Exception {
+    long before = ProcessCpu.waitedChildrenCpuNanos().orElseThrow();
+    Process p =
+        new ProcessBuilder("bash", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+            .start();
+    p.waitFor();
+    assertThat(ProcessCpu.waitedChildrenCpuNanos().orElseThrow()).isGreaterThan(before);
+    assertThat(ProcessCpu.machineBusyNanos()).isPresent();
+  }
 }

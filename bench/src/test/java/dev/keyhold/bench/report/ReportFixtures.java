@@ -21,7 +21,9 @@ final class ReportFixtures {
         new StepResult.CpuUsage(1.2, 480.0),
         190L * 1048576,
         200L * 1048576,
-        null);
+        null,
+        210L * 1048576,
+        0.05);
   }
 
   static BenchReport report() {
