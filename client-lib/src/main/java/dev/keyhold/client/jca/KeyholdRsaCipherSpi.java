@@ -172,10 +172,24 @@ final class KeyholdRsaCipherSpi extends CipherSpi {
   }
 
   private byte[] decrypt(byte[] ciphertext) throws IllegalBlockSizeException {
-    if (ciphertext.length != key.modulusBytes()) {
-      // Public information (a length), so a plain error is fine here.
+    // Answer as the JDK's own RSA cipher (SunRsaSign/SunJCE) does, so that JSSE answers a
+    // malformed ClientKeyExchange exactly as with a local key: a shorter ciphertext is just a
+    // smaller number (left-padded with zeros, then decrypted: bad padding, so JSSE's substitute and
+    // bad_record_mac); a longer one, or one whose value is not below the modulus, is an error
+    // (JSSE: illegal_parameter). Lengths and the modulus are public, so this is no oracle.
+    int k = key.modulusBytes();
+    if (ciphertext.length > k) {
       throw new IllegalBlockSizeException(
-          "ciphertext must be " + key.modulusBytes() + " bytes for key " + key.keyName());
+          "ciphertext must be at most " + k + " bytes for key " + key.keyName());
+    }
+    if (new java.math.BigInteger(1, ciphertext).compareTo(key.getModulus()) >= 0) {
+      throw new IllegalBlockSizeException(
+          "ciphertext is not below the modulus of key " + key.keyName());
+    }
+    if (ciphertext.length < k) {
+      byte[] padded = new byte[k];
+      System.arraycopy(ciphertext, 0, padded, k - ciphertext.length, ciphertext.length);
+      ciphertext = padded;
     }
     try {
       return key.client().decryptPremaster(key.keyName(), ciphertext, clientVersion);

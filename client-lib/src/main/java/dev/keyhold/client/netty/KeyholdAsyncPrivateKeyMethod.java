@@ -35,7 +35,9 @@ import javax.net.ssl.SSLSession;
  * and the TLS ciphertext). The synthesized block {@code 00 02 PS 00 premaster} is built from the
  * service's answer, which is a real pre-master or an indistinguishable substitute; BoringSSL runs
  * its own constant-time checks on it. Legacy algorithms (MD5+SHA1, SHA-1) are refused. Failures
- * complete the future exceptionally, so BoringSSL ends the handshake with an alert.
+ * complete the future exceptionally, so BoringSSL ends the handshake with an alert. A ciphertext
+ * that is not an RSA input (wrong length, value not below the modulus) is refused here, before any
+ * call, exactly as BoringSSL refuses it with a local key: no alert, the connection closes.
  */
 public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKeyMethod {
   /** TLS 1.2 wire version: the ClientHello version of every client that can negotiate TLS 1.2. */
@@ -106,6 +108,17 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
       Integer seen = clientHelloVersions == null ? null : clientHelloVersions.take(engine);
       int version = clientVersion(seen, session(engine));
       int k = key.modulusBytes();
+      if (!RawRsaBlocks.isRsaInput(input, k, modulusOf(engine))) {
+        // What BoringSSL does with a local key: RSA_decrypt refuses a ciphertext whose length is
+        // not the modulus length, or whose value is not below the modulus, and the handshake ends
+        // without an alert. Both are public properties of the message (no oracle), so this is
+        // decided here, not by the service, and not reported as a Keyhold failure.
+        return ImmediateEventExecutor.INSTANCE.newFailedFuture(
+            new InvalidKeyException(
+                "the ClientKeyExchange ciphertext is not an RSA input for a "
+                    + k
+                    + "-byte modulus"));
+      }
       return toNetty(
           engine,
           client
@@ -152,6 +165,17 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
       throw new InvalidKeyException("no Keyhold key matches the local certificate");
     }
     return key;
+  }
+
+  private static java.math.BigInteger modulusOf(SSLEngine engine) throws InvalidKeyException {
+    SSLSession session = session(engine);
+    Certificate[] local = session == null ? null : session.getLocalCertificates();
+    if (local == null
+        || local.length == 0
+        || !(local[0].getPublicKey() instanceof java.security.interfaces.RSAPublicKey rsa)) {
+      throw new InvalidKeyException("the TLS engine has no local RSA certificate");
+    }
+    return rsa.getModulus();
   }
 
   private static SSLSession session(SSLEngine engine) {

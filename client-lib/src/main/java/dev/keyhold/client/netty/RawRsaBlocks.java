@@ -18,6 +18,16 @@ final class RawRsaBlocks {
 
   private RawRsaBlocks() {}
 
+  /**
+   * Whether {@code ciphertext} is an input raw RSA accepts for this modulus: exactly {@code
+   * modulusBytes} long (BoringSSL's {@code RSA_decrypt} with {@code RSA_NO_PADDING} insists) and,
+   * as a number, below the modulus. Both depend only on public values.
+   */
+  static boolean isRsaInput(byte[] ciphertext, int modulusBytes, java.math.BigInteger modulus) {
+    return ciphertext.length == modulusBytes
+        && new java.math.BigInteger(1, ciphertext).compareTo(modulus) < 0;
+  }
+
   /** {@code 00 02 PS 00 premaster}, {@code modulusBytes} long; zeroes {@code premaster}. */
   static byte[] encryptionBlock(byte[] premaster, int modulusBytes) {
     if (premaster.length != PREMASTER_LENGTH) {

@@ -218,11 +218,31 @@ class KeyholdProviderTest {
   }
 
   @Test
-  void decrypt_wrongLength_illegalBlockSize() throws Exception {
+  void decrypt_longerThanModulusOrNotBelowIt_illegalBlockSizeWithoutCall() throws Exception {
+    // As SunRsaSign: refused locally (no Keyhold call, so no KeyholdException cause).
+    Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
+    c.init(Cipher.DECRYPT_MODE, rsaHandle);
+    assertThatThrownBy(() -> c.doFinal(new byte[257]))
+        .isInstanceOf(IllegalBlockSizeException.class)
+        .hasNoCause();
+    byte[] modulus = new byte[256];
+    byte[] n = ((java.security.interfaces.RSAKey) rsaHandle).getModulus().toByteArray();
+    System.arraycopy(n, n.length - 256, modulus, 0, 256);
+    c.init(Cipher.DECRYPT_MODE, rsaHandle);
+    assertThatThrownBy(() -> c.doFinal(modulus))
+        .isInstanceOf(IllegalBlockSizeException.class)
+        .hasNoCause();
+  }
+
+  @Test
+  void decrypt_shorterThanModulus_isASmallerNumberSentToKeyhold() throws Exception {
+    // As SunRsaSign: a short ciphertext is decrypted as the number it is; here the (unreachable)
+    // service is asked, which proves it was not refused locally.
     Cipher c = Cipher.getInstance("RSA/ECB/PKCS1Padding");
     c.init(Cipher.DECRYPT_MODE, rsaHandle);
     assertThatThrownBy(() -> c.doFinal(new byte[100]))
-        .isInstanceOf(IllegalBlockSizeException.class);
+        .isInstanceOf(IllegalBlockSizeException.class)
+        .hasCauseInstanceOf(KeyholdException.class);
   }
 
   @Test
