@@ -96,6 +96,7 @@ public final class KeyProvisioner {
         KeyPair pair = generate(spec);
         X509Certificate cert = selfSigned(spec.name(), pair);
         ks.setKeyEntry(spec.name(), pair.getPrivate(), null, new Certificate[] {cert});
+        label(spec.name());
         created.add(spec.name());
         log.info("created key '{}' ({}) inside the HSM", spec.name(), spec.algorithm());
       }
@@ -160,6 +161,30 @@ public final class KeyProvisioner {
     }
     ks.deleteEntry(name);
     log.info("deleted key '{}'", name);
+  }
+
+  /**
+   * Gives the key objects the certificate's name as CKA_LABEL (SunPKCS11 labels only the
+   * certificate), so standard PKCS#11 tools find keys by name.
+   */
+  private void label(String name) {
+    try {
+      TokenObjects objects = token.objects();
+      for (long cls :
+          new long[] {
+            sun.security.pkcs11.wrapper.PKCS11Constants.CKO_PRIVATE_KEY,
+            sun.security.pkcs11.wrapper.PKCS11Constants.CKO_PUBLIC_KEY
+          }) {
+        for (long h : objects.objectsOf(name, cls)) {
+          objects.setAttributes(
+              h,
+              new sun.security.pkcs11.wrapper.CK_ATTRIBUTE(
+                  sun.security.pkcs11.wrapper.PKCS11Constants.CKA_LABEL, name));
+        }
+      }
+    } catch (sun.security.pkcs11.wrapper.PKCS11Exception | IllegalAccessError e) {
+      log.warn("key '{}': cannot label its key objects: {}", name, e.getMessage());
+    }
   }
 
   /** A PEM CSR for an existing key, signed inside the HSM. */
