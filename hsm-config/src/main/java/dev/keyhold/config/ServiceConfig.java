@@ -162,7 +162,9 @@ public record ServiceConfig(
                   audit.onFailure(),
                   audit.checkpointKey(),
                   audit.checkpointInterval(),
-                  audit.checkpointLines()));
+                  audit.checkpointLines(),
+                  audit.maxBytes(),
+                  audit.maxFiles()));
     }
   }
 
@@ -172,7 +174,9 @@ public record ServiceConfig(
       AuditConfig.OnFailure onFailure,
       String checkpointKey,
       Duration checkpointInterval,
-      Long checkpointLines) {}
+      Long checkpointLines,
+      Long maxBytes,
+      Integer maxFiles) {}
 
   /** {@code metrics:} where Prometheus scrapes. */
   record MetricsSection(String listen) {}

@@ -129,7 +129,12 @@ public final class KeyholdServer implements AutoCloseable {
           a.checkpointInterval());
     }
     return new AuditLog.Options(
-        onFailure, checkpointer, a.checkpointLines(), a.checkpointInterval().toMillis());
+        onFailure,
+        checkpointer,
+        a.checkpointLines(),
+        a.checkpointInterval().toMillis(),
+        a.maxBytes(),
+        a.maxFiles());
   }
 
   /** Opens the token and starts serving. */

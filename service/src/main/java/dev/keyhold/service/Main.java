@@ -121,10 +121,12 @@ public final class Main {
     @Command(
         name = "verify",
         description =
-            "Check an audit log's hash chain and its signed checkpoints; give rotated files"
-                + " oldest first (audit.log.2 audit.log.1 audit.log).")
+            "Check an audit log's hash chain and its signed checkpoints, across rotated files:"
+                + " give the files (FILE.000001 ... FILE) or their directory, in any order; they"
+                + " are ordered by the number in their first line, and a missing one is named."
+                + " Exit 0 when intact, 3 when not.")
     static final class Verify implements Callable<Integer> {
-      @Parameters(arity = "1..*", paramLabel = "FILE")
+      @Parameters(arity = "1..*", paramLabel = "FILE|DIR")
       List<Path> files;
 
       @picocli.CommandLine.Option(
@@ -139,7 +141,7 @@ public final class Main {
       public Integer call() throws Exception {
         java.security.PublicKey key = publicKey == null ? null : readPublicKey(publicKey);
         dev.keyhold.service.ops.AuditVerifier.Report r =
-            dev.keyhold.service.ops.AuditVerifier.verify(files, key);
+            dev.keyhold.service.ops.AuditVerifier.verifySet(files, key);
         for (String line : r.describe()) {
           System.out.println(line);
         }

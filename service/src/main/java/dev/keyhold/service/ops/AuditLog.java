@@ -84,19 +84,36 @@ public final class AuditLog implements Closeable {
     CONTINUE
   }
 
-  /** Settings of the audit sink. */
+  /**
+   * Settings of the audit sink. {@code maxBytes} > 0 rotates the file once it holds that many
+   * bytes; {@code maxFiles} > 0 keeps only that many rotated files (0: none is deleted).
+   */
   public record Options(
       OnFailure onFailure,
       AuditCheckpointer checkpointer,
       long checkpointLines,
-      long intervalMillis) {
+      long intervalMillis,
+      long maxBytes,
+      int maxFiles) {
     public static final Options DEFAULT = new Options(OnFailure.REFUSE, null, 1000, 60_000);
+
+    /** Without rotation. */
+    public Options(
+        OnFailure onFailure,
+        AuditCheckpointer checkpointer,
+        long checkpointLines,
+        long intervalMillis) {
+      this(onFailure, checkpointer, checkpointLines, intervalMillis, 0, 0);
+    }
   }
 
   private static final Event POISON = new Event(Instant.EPOCH, "", "", "", "", null, "", 0);
   private static final JsonFactory FACTORY = new JsonFactory();
 
-  private final BufferedWriter out;
+  private final Path file;
+  private BufferedWriter out;
+  private long fileNumber;
+  private long fileBytes;
   private final ArrayBlockingQueue<Event> queue = new ArrayBlockingQueue<>(1 << 16);
   private final Thread writer;
   private final MessageDigest sha256;
@@ -110,9 +127,23 @@ public final class AuditLog implements Closeable {
   private long checkpointSeq;
   private long linesSinceCheckpoint;
   private long lastCheckpointNanos = System.nanoTime();
+  private volatile long rotations;
 
-  private AuditLog(BufferedWriter out, String previous, long lastSeq, Options options) {
+  /** A rotate header to write first (the file was started after the one it names). */
+  private String pendingHeader;
+
+  private AuditLog(
+      Path file,
+      BufferedWriter out,
+      String previous,
+      long lastSeq,
+      Options options,
+      long fileNumber,
+      long fileBytes) {
+    this.file = file;
     this.out = out;
+    this.fileNumber = fileNumber;
+    this.fileBytes = fileBytes;
     this.previous = previous;
     this.checkpointSeq = lastSeq;
     this.options = options;
@@ -134,18 +165,42 @@ public final class AuditLog implements Closeable {
   /** As {@link #open(Path)}, with failure handling and checkpoints. */
   public static AuditLog open(Path file, Options options) throws IOException {
     if (file == null) {
-      return new AuditLog(null, GENESIS, 0, options);
+      return new AuditLog(null, null, GENESIS, 0, options, 1, 0);
     }
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    String last = Files.exists(file) ? lastHash(file) : GENESIS;
-    long seq =
-        options.checkpointer() != null && Files.isRegularFile(file) ? lastCheckpointSeq(file) : 0;
+    // A file with lines continues its own chain; a new (or empty) one continues the newest
+    // rotated file's, when rotation left one, and starts with a rotate header naming it.
+    boolean regular = Files.isRegularFile(file);
+    boolean hasLines = regular && Files.size(file) > 0;
+    java.util.Map.Entry<Long, Path> newest =
+        regular || !Files.exists(file) ? AuditFiles.rotated(file).lastEntry() : null;
+    String last =
+        hasLines || (!regular && Files.exists(file))
+            ? lastHash(file)
+            : newest != null ? lastHash(newest.getValue()) : GENESIS;
+    long seq = 0;
+    if (options.checkpointer() != null) {
+      if (hasLines) {
+        seq = lastCheckpointSeq(file);
+      }
+      if (seq == 0 && newest != null) {
+        seq = lastCheckpointSeq(newest.getValue());
+      }
+    }
+    long number = hasLines ? AuditFiles.number(file) : 0;
+    if (number == 0) {
+      number = newest != null ? newest.getKey() + 1 : 1;
+    }
     BufferedWriter w =
         Files.newBufferedWriter(
             file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    return new AuditLog(w, last, seq, options);
+    AuditLog a = new AuditLog(file, w, last, seq, options, number, regular ? Files.size(file) : 0);
+    if (!hasLines && newest != null) {
+      a.pendingHeader = newest.getValue().getFileName().toString();
+    }
+    return a;
   }
 
   /** The sequence number of the file's last checkpoint (0 if none): one scan, at start-up. */
@@ -220,6 +275,10 @@ public final class AuditLog implements Closeable {
   private void writeLoop() {
     List<Event> batch = new ArrayList<>(1024);
     StringBuilderWriter buf = new StringBuilderWriter();
+    if (pendingHeader != null) {
+      writeRotateHeader(buf, pendingHeader);
+      pendingHeader = null;
+    }
     if (options.checkpointer() != null) {
       writeCheckpoint(buf, false);
       flushQuietly();
@@ -250,6 +309,9 @@ public final class AuditLog implements Closeable {
         writeLine(e, buf);
         if (options.checkpointer() != null && linesSinceCheckpoint >= options.checkpointLines()) {
           writeCheckpoint(buf, false);
+        }
+        if (options.maxBytes() > 0 && fileBytes >= options.maxBytes()) {
+          rotate(buf);
         }
       }
       batch.clear();
@@ -310,7 +372,100 @@ public final class AuditLog implements Closeable {
     } else {
       out.write(line);
       out.write('\n');
+      fileBytes += utf8Length(line) + 1;
     }
+  }
+
+  private static long utf8Length(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Closes the current file with a checkpoint, renames it to {@code FILE.NNNNNN} (its number) and
+   * starts the next, whose first line (a rotate header naming the old file) chains to the old
+   * file's last line. Then deletes rotated files beyond {@code maxFiles}. A failure here is a write
+   * failure: with {@code refuse}, operations are refused until a later rotation succeeds.
+   */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // only the writer thread updates rotations
+  private void rotate(StringBuilderWriter buf) {
+    if (options.checkpointer() != null) {
+      writeCheckpoint(buf, false);
+    }
+    Path old = AuditFiles.rotatedName(file, fileNumber);
+    try {
+      out.flush();
+      out.close();
+      Files.move(file, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      writeFailed("rotation to " + old.getFileName(), e);
+      // keep writing into the current file, reopened; the next line retries the rotation
+      try {
+        out =
+            Files.newBufferedWriter(
+                file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } catch (IOException again) {
+        writeFailed("reopen", again);
+      }
+      return;
+    }
+    try {
+      out =
+          Files.newBufferedWriter(
+              file,
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      writeFailed("new file after rotation", e);
+      return;
+    }
+    fileNumber++;
+    fileBytes = 0;
+    rotations++;
+    writeRotateHeader(buf, old.getFileName().toString());
+    if (options.maxFiles() > 0) {
+      try {
+        java.util.NavigableMap<Long, Path> all = AuditFiles.rotated(file);
+        while (all.size() > options.maxFiles()) {
+          Path gone = all.pollFirstEntry().getValue();
+          Files.deleteIfExists(gone);
+          log.info("audit file {} deleted (audit.maxFiles: {})", gone, options.maxFiles());
+        }
+      } catch (IOException e) {
+        log.warn("deleting old audit files failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  /** The first line of a rotated-into file: its number and the file it continues. */
+  private void writeRotateHeader(StringBuilderWriter buf, String previousFile) {
+    try {
+      buf.sb.setLength(0);
+      try (JsonGenerator g = FACTORY.createGenerator(buf)) {
+        g.writeStartObject();
+        g.writeStringField("time", Instant.now().toString());
+        g.writeStringField("op", "rotate");
+        g.writeNumberField("file", fileNumber);
+        g.writeStringField("continues", previousFile);
+        g.writeStringField("prev", previous);
+        g.writeEndObject();
+      }
+      emit(buf.sb.toString());
+    } catch (IOException ex) {
+      writeFailed("write", ex);
+    }
+  }
+
+  /** How many times the file rotated since open. */
+  public long rotations() {
+    return rotations;
   }
 
   /** The bytes a checkpoint's signature covers. */

@@ -51,6 +51,8 @@ public final class AuditVerifier {
    * @param signaturesChecked whether a public key was given
    * @param intactFile the file of the last line that still checked, or null
    * @param intactLine its line number there
+   * @param files the files checked, in the order checked
+   * @param notes what else the reader must know (where a set starts, unnumbered files)
    */
   public record Report(
       long lines,
@@ -64,7 +66,9 @@ public final class AuditVerifier {
       long unprotected,
       boolean signaturesChecked,
       Path intactFile,
-      long intactLine) {
+      long intactLine,
+      List<Path> files,
+      List<String> notes) {
 
     public boolean intact() {
       return brokenFile == null;
@@ -74,7 +78,12 @@ public final class AuditVerifier {
     public List<String> describe() {
       java.util.ArrayList<String> out = new java.util.ArrayList<>();
       if (intact()) {
-        out.add("audit chain intact: " + lines + " lines");
+        out.add(
+            "audit chain intact: "
+                + lines
+                + " lines"
+                + (files.size() > 1 ? " in " + files.size() + " files" : "")
+                + (intactFile == null ? "" : ", up to line " + intactLine + " of " + intactFile));
       } else {
         out.add("audit chain broken at line " + brokenLine + " of " + brokenFile + ": " + problem);
         out.add(
@@ -100,17 +109,126 @@ public final class AuditVerifier {
         }
         if (!lastCheckpointFinal) {
           out.add(
-              "the log does not end with a shutdown checkpoint: it was cut, or the service is"
-                  + " still running or stopped uncleanly");
+              "the log does not end with a shutdown checkpoint: "
+                  + (files.isEmpty() ? "it" : files.get(files.size() - 1).toString())
+                  + " was cut (truncated), or the service is still running or stopped uncleanly");
         }
       }
+      out.addAll(notes);
       return out;
     }
   }
 
   /** Checks {@code files} in order; {@code key} may be null (then no signature is checked). */
   public static Report verify(List<Path> files, PublicKey key) throws IOException {
-    String prev = GENESIS;
+    return verify(files, key, GENESIS, List.of());
+  }
+
+  /**
+   * Checks a rotated set: {@code paths} are files or directories (a directory stands for the audit
+   * files in it: those whose first line is a chained JSON line). Files are ordered by the number in
+   * their first line (a {@code rotate} header; the first file has none), the chain is followed
+   * across them, and a missing number is reported as a missing file, named. A set whose oldest file
+   * is not number 1 (older ones deleted by {@code audit.maxFiles}, or not given) starts from that
+   * file's first line, said in a note. Files without numbers (logs written before rotation existed)
+   * are checked in the order given.
+   */
+  public static Report verifySet(List<Path> paths, PublicKey key) throws IOException {
+    List<Path> files = new java.util.ArrayList<>();
+    for (Path p : paths) {
+      if (Files.isDirectory(p)) {
+        try (java.util.stream.Stream<Path> s = Files.list(p)) {
+          for (Path f : s.filter(Files::isRegularFile).sorted().toList()) {
+            JsonNode first = AuditFiles.firstLine(f);
+            if (first != null && first.has("hash") && first.has("prev")) {
+              files.add(f);
+            }
+          }
+        }
+      } else {
+        files.add(p);
+      }
+    }
+    java.util.Map<Path, Long> numbers = new java.util.HashMap<>();
+    boolean numbered = !files.isEmpty();
+    for (Path f : files) {
+      long n = AuditFiles.number(f);
+      numbers.put(f, n);
+      numbered &= n > 0;
+    }
+    List<String> notes = new java.util.ArrayList<>();
+    if (!numbered) {
+      if (files.size() > 1) {
+        notes.add("not every file carries its number (older logs): checked in the order given");
+      }
+      return verify(files, key, GENESIS, notes);
+    }
+    files.sort(java.util.Comparator.comparing(numbers::get));
+    for (int i = 1; i < files.size(); i++) {
+      long a = numbers.get(files.get(i - 1));
+      long b = numbers.get(files.get(i));
+      if (a == b) {
+        return broken(
+            files.get(i), 1, "it has the same file number (" + b + ") as " + files.get(i - 1));
+      }
+      if (b > a + 1) {
+        JsonNode header = AuditFiles.firstLine(files.get(i));
+        String missing =
+            b == a + 2
+                ? header.path("continues").asText("file " + (a + 1))
+                : "files " + (a + 1) + " to " + (b - 1);
+        // Check what comes before the gap, then report the gap itself.
+        Report before = verify(files.subList(0, i), key, GENESIS, notes);
+        if (!before.intact()) {
+          return before;
+        }
+        return new Report(
+            before.lines(),
+            files.get(i),
+            1,
+            "a file is missing before it: "
+                + missing
+                + " (between "
+                + files.get(i - 1).getFileName()
+                + " and "
+                + files.get(i).getFileName()
+                + ")",
+            before.checkpoints(),
+            before.lastCheckpointFile(),
+            before.lastCheckpointLine(),
+            before.lastCheckpointFinal(),
+            before.unprotected(),
+            key != null,
+            before.intactFile(),
+            before.intactLine(),
+            files,
+            notes);
+      }
+    }
+    String start = GENESIS;
+    long first = numbers.get(files.get(0));
+    if (first > 1) {
+      start = AuditFiles.firstLine(files.get(0)).path("prev").asText();
+      notes.add(
+          "the set starts at file "
+              + first
+              + " ("
+              + files.get(0)
+              + "): files 1 to "
+              + (first - 1)
+              + " were deleted (audit.maxFiles) or not given; its link to them is not checked");
+    }
+    return verify(files, key, start, notes);
+  }
+
+  private static Report broken(Path file, long line, String problem) {
+    return new Report(
+        0, file, line, problem, 0, null, 0, false, 0, false, null, 0, List.of(file), List.of());
+  }
+
+  private static Report verify(List<Path> files, PublicKey key, String start, List<String> notes)
+      throws IOException {
+    String prev = start;
     long lines = 0;
     long checkpoints = 0;
     long seq = -1;
@@ -144,7 +262,14 @@ public final class AuditVerifier {
             ObjectNode content = ((ObjectNode) node).deepCopy();
             content.remove("hash");
             if (!prev.equals(claimedPrev)) {
-              problem = "does not follow the line before (a line was removed, added or reordered)";
+              problem =
+                  lineNo == 1 && goodFile != null && !goodFile.equals(file)
+                      ? "does not follow the last line of "
+                          + goodFile
+                          + " (that file was truncated or changed, or a file between them is"
+                          + " missing)"
+                      : "does not follow the line before (a line was removed, added or"
+                          + " reordered)";
             } else if (!chainHash(sha256, claimedPrev, content.toString()).equals(hash)) {
               problem = "its hash does not match its content (the line was changed)";
             } else if ("checkpoint".equals(node.path("op").asText())) {
@@ -180,7 +305,9 @@ public final class AuditVerifier {
                 unprotected,
                 key != null,
                 goodFile,
-                goodLine);
+                goodLine,
+                List.copyOf(files),
+                notes);
           }
           goodFile = file;
           goodLine = lineNo;
@@ -199,7 +326,9 @@ public final class AuditVerifier {
         unprotected,
         key != null,
         goodFile,
-        goodLine);
+        goodLine,
+        List.copyOf(files),
+        notes);
   }
 
   private static boolean signatureValid(JsonNode cp, PublicKey key) {
