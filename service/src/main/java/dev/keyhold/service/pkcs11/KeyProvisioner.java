@@ -150,6 +150,7 @@ public final class KeyProvisioner {
       throw new ConfigException("the certificate's public key is not the imported private key");
     }
     ks.setKeyEntry(name, key, null, chain.toArray(new Certificate[0]));
+    label(name);
     log.info("imported key '{}' into the HSM (it existed outside an HSM before)", name);
   }
 
