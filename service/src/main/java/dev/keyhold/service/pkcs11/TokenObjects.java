@@ -150,6 +150,11 @@ public final class TokenObjects {
         });
   }
 
+  /** The handles of the objects matching {@code template}. */
+  public long[] findObjects(CK_ATTRIBUTE... template) throws PKCS11Exception {
+    return withSession(session -> find(session, template));
+  }
+
   private long[] find(long session, CK_ATTRIBUTE... template) throws PKCS11Exception {
     p11.C_FindObjectsInit(session, template);
     try {
