@@ -19,6 +19,7 @@ import java.util.List;
  *     reconnect, so that new replicas are picked up
  * @param shutdownGrace how long in-flight calls may take to finish after SIGTERM
  * @param expiryWarningDays how many days before a key's certificate expires the service warns
+ * @param auditConfig failure handling, checkpoints and rotation of the audit log
  */
 public record ServiceConfig(
     String listen,
@@ -30,12 +31,13 @@ public record ServiceConfig(
     int maxMessageBytes,
     Duration maxConnectionAge,
     Duration shutdownGrace,
-    int expiryWarningDays) {
+    int expiryWarningDays,
+    AuditConfig auditConfig) {
 
   /** The default number of days before expiry at which the service starts warning. */
   public static final int DEFAULT_EXPIRY_WARNING_DAYS = 30;
 
-  /** As the canonical constructor, with the default shutdown grace and expiry warning. */
+  /** As the canonical constructor, with the default shutdown grace, expiry warning and audit. */
   public ServiceConfig(
       String listen,
       TlsConfig tls,
@@ -55,10 +57,14 @@ public record ServiceConfig(
         maxMessageBytes,
         maxConnectionAge,
         null,
-        DEFAULT_EXPIRY_WARNING_DAYS);
+        DEFAULT_EXPIRY_WARNING_DAYS,
+        AuditConfig.DEFAULT);
   }
 
   public ServiceConfig {
+    if (auditConfig == null) {
+      auditConfig = AuditConfig.DEFAULT;
+    }
     if (listen == null || listen.isBlank()) {
       listen = "127.0.0.1:8443";
     }
@@ -149,12 +155,28 @@ public record ServiceConfig(
           shutdownGrace,
           keys == null || keys.expiryWarningDays() == null
               ? DEFAULT_EXPIRY_WARNING_DAYS
-              : keys.expiryWarningDays());
+              : keys.expiryWarningDays(),
+          audit == null
+              ? AuditConfig.DEFAULT
+              : new AuditConfig(
+                  audit.onFailure(),
+                  audit.checkpointKey(),
+                  audit.checkpointInterval(),
+                  audit.checkpointLines(),
+                  audit.maxBytes(),
+                  audit.maxFiles()));
     }
   }
 
-  /** {@code audit:} where the audit log goes. */
-  record AuditSection(Path file) {}
+  /** {@code audit:} where the audit log goes, failure handling and checkpoints. */
+  record AuditSection(
+      Path file,
+      AuditConfig.OnFailure onFailure,
+      String checkpointKey,
+      Duration checkpointInterval,
+      Long checkpointLines,
+      Long maxBytes,
+      Integer maxFiles) {}
 
   /** {@code metrics:} where Prometheus scrapes. */
   record MetricsSection(String listen) {}

@@ -37,6 +37,47 @@ public final class SunPkcs11Profile {
           CKA_EXTRACTABLE = false
         }
         """);
+    // Each key gets only the usages Keyhold needs: EC signs; RSA signs and decrypts (pre-masters);
+    // neither unwraps or derives. The public halves likewise verify (and RSA encrypts) only.
+    for (String op : new String[] {"generate", "import"}) {
+      sb.append("attributes(")
+          .append(op)
+          .append(
+              """
+              , CKO_PRIVATE_KEY, CKK_EC) = {
+                CKA_SIGN = true
+                CKA_DECRYPT = false
+                CKA_UNWRAP = false
+                CKA_DERIVE = false
+              }
+              """);
+      sb.append("attributes(")
+          .append(op)
+          .append(
+              """
+              , CKO_PRIVATE_KEY, CKK_RSA) = {
+                CKA_SIGN = true
+                CKA_DECRYPT = true
+                CKA_UNWRAP = false
+                CKA_DERIVE = false
+              }
+              """);
+    }
+    sb.append(
+        """
+        attributes(generate, CKO_PUBLIC_KEY, CKK_EC) = {
+          CKA_VERIFY = true
+          CKA_ENCRYPT = false
+          CKA_WRAP = false
+          CKA_DERIVE = false
+        }
+        attributes(generate, CKO_PUBLIC_KEY, CKK_RSA) = {
+          CKA_VERIFY = true
+          CKA_ENCRYPT = true
+          CKA_WRAP = false
+          CKA_DERIVE = false
+        }
+        """);
     switch (hsm.profile()) {
       case "softhsm2" -> {
         // SoftHSM 2.6 has no CKM_ECDSA_SHA*: signing goes through CKM_ECDSA on digests anyway.

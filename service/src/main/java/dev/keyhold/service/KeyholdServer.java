@@ -82,6 +82,65 @@ public final class KeyholdServer implements AutoCloseable {
     this.keystore = keystore;
   }
 
+  /**
+   * The audit sink's settings: {@code audit.onFailure}, and checkpoints signed in the HSM by {@code
+   * audit.checkpointKey} with the first scheme that key supports.
+   */
+  static AuditLog.Options auditOptions(ServiceConfig config, Keystore keystore, Signer signer) {
+    dev.keyhold.config.AuditConfig a = config.auditConfig();
+    AuditLog.OnFailure onFailure =
+        a.onFailure() == dev.keyhold.config.AuditConfig.OnFailure.CONTINUE
+            ? AuditLog.OnFailure.CONTINUE
+            : AuditLog.OnFailure.REFUSE;
+    dev.keyhold.service.ops.AuditCheckpointer checkpointer = null;
+    if (a.checkpointKey() != null) {
+      HsmKey key =
+          keystore
+              .byName(a.checkpointKey())
+              .orElseThrow(
+                  () ->
+                      new dev.keyhold.config.ConfigException(
+                          "audit.checkpointKey: no key named '"
+                              + a.checkpointKey()
+                              + "' on the token (keys: "
+                              + keystore.all().stream().map(k -> k.description().name()).toList()
+                              + ")"));
+      dev.keyhold.proto.SignatureScheme scheme = key.description().schemes().get(0);
+      checkpointer =
+          new dev.keyhold.service.ops.AuditCheckpointer() {
+            @Override
+            public String keyName() {
+              return key.description().name();
+            }
+
+            @Override
+            public String scheme() {
+              return scheme.ianaName();
+            }
+
+            @Override
+            public byte[] sign(byte[] message) throws java.security.GeneralSecurityException {
+              byte[] digest =
+                  java.security.MessageDigest.getInstance(scheme.hash().jcaName()).digest(message);
+              return signer.sign(key, scheme, digest);
+            }
+          };
+      log.info(
+          "audit checkpoints signed by key '{}' ({}) every {} lines or {}",
+          a.checkpointKey(),
+          scheme.ianaName(),
+          a.checkpointLines(),
+          a.checkpointInterval());
+    }
+    return new AuditLog.Options(
+        onFailure,
+        checkpointer,
+        a.checkpointLines(),
+        a.checkpointInterval().toMillis(),
+        a.maxBytes(),
+        a.maxFiles());
+  }
+
   /** Opens the token and starts serving. */
   public static KeyholdServer start(ServiceConfig config) throws IOException {
     return start(config, Pkcs11Token.open(config.hsm()), true, UnaryOperator.identity());
@@ -115,7 +174,8 @@ public final class KeyholdServer implements AutoCloseable {
         config.expiryWarningDays(),
         metrics.registry(),
         java.time.Clock.systemUTC());
-    AuditLog audit = AuditLog.open(config.audit());
+    Signer signer = new Signer(config.hsm().verifySignatures());
+    AuditLog audit = AuditLog.open(config.audit(), auditOptions(config, keystore, signer));
     HsmExecutor executor =
         new HsmExecutor(
             config.hsm().sessions(), config.hsm().queue(), config.hsm().maxStuckThreads());
@@ -130,7 +190,7 @@ public final class KeyholdServer implements AutoCloseable {
             policy::current,
             executor,
             new PremasterDecryptors(config.hsm().decryptMode()),
-            new Signer(config.hsm().verifySignatures()),
+            signer,
             audit,
             metrics);
 

@@ -5,7 +5,6 @@ import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.service.cli.CliContext;
 import dev.keyhold.service.cli.ConfigCommand;
 import dev.keyhold.service.cli.KeysCommand;
-import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.pkcs11.TokenLocator;
 import dev.keyhold.service.setup.PkiDirectory;
 import java.nio.file.Path;
@@ -151,20 +150,52 @@ public final class Main {
       description = "Audit log tools.",
       subcommands = {Audit.Verify.class})
   static final class Audit {
-    @Command(name = "verify", description = "Check an audit log's hash chain.")
+    @Command(
+        name = "verify",
+        description =
+            "Check an audit log's hash chain and its signed checkpoints, across rotated files:"
+                + " give the files (FILE.000001 ... FILE) or their directory, in any order; they"
+                + " are ordered by the number in their first line, and a missing one is named."
+                + " Exit 0 when intact, 3 when not.")
     static final class Verify implements Callable<Integer> {
-      @Parameters(index = "0")
-      Path file;
+      @Parameters(arity = "1..*", paramLabel = "FILE|DIR")
+      List<Path> files;
+
+      @picocli.CommandLine.Option(
+          names = "--public-key",
+          paramLabel = "PEM",
+          description =
+              "the checkpoint key's public key or certificate (PEM); without it checkpoint"
+                  + " signatures are not checked")
+      Path publicKey;
 
       @Override
       public Integer call() throws Exception {
-        long bad = AuditLog.verify(file);
-        if (bad < 0) {
-          System.out.println("audit chain intact: " + file);
-          return 0;
+        java.security.PublicKey key = publicKey == null ? null : readPublicKey(publicKey);
+        dev.keyhold.service.ops.AuditVerifier.Report r =
+            dev.keyhold.service.ops.AuditVerifier.verifySet(files, key);
+        for (String line : r.describe()) {
+          System.out.println(line);
         }
-        System.out.println("audit chain broken at line " + bad + " of " + file);
-        return 3;
+        return r.intact() ? 0 : 3;
+      }
+
+      private static java.security.PublicKey readPublicKey(Path pem) throws Exception {
+        try (org.bouncycastle.openssl.PEMParser p =
+            new org.bouncycastle.openssl.PEMParser(
+                java.nio.file.Files.newBufferedReader(
+                    pem, java.nio.charset.StandardCharsets.UTF_8))) {
+          Object o = p.readObject();
+          if (o instanceof org.bouncycastle.cert.X509CertificateHolder c) {
+            return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter()
+                .getCertificate(c)
+                .getPublicKey();
+          }
+          if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki) {
+            return new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPublicKey(spki);
+          }
+          throw new IllegalArgumentException(pem + " holds no public key or certificate (PEM)");
+        }
       }
     }
   }

@@ -25,6 +25,11 @@ final class CallRecorder {
   private final AuditLog audit;
   private final OperationMetrics metrics;
 
+  /** Whether operations must be refused because the audit log cannot be written. */
+  boolean auditRefusing() {
+    return audit.refusing();
+  }
+
   CallRecorder(AuditLog audit, OperationMetrics metrics) {
     this.audit = audit;
     this.metrics = metrics;

@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs a blocking HSM step on the bounded {@link HsmExecutor}, in the call's gRPC Context (so the
  * audit line carries the caller and request id), and only while the call still has a caller: an
- * expired deadline or a cancelled call never reaches the HSM. A full executor is refused at once.
+ * expired deadline or a cancelled call never reaches the HSM. A full executor is refused at once,
+ * and so is every operation while the audit log cannot be written ({@code audit.onFailure:
+ * refuse}).
  */
 final class HsmDispatcher {
   /** A blocking HSM step. */
@@ -40,6 +42,20 @@ final class HsmDispatcher {
       long start,
       StreamObserver<T> obs,
       HsmCall<T> call) {
+    if (recorder.auditRefusing()) {
+      recorder.fail(
+          op,
+          keyName,
+          scheme,
+          start,
+          obs,
+          Errors.of(
+              Status.Code.UNAVAILABLE,
+              ErrorReason.AUDIT_UNAVAILABLE,
+              "the audit log cannot be written, so operations are refused (audit.onFailure:"
+                  + " refuse); retry later or on another replica"));
+      return;
+    }
     if (executor.tooManyStuck()) {
       recorder.fail(
           op,

@@ -66,9 +66,20 @@ final class KeyResolver {
     return key.get();
   }
 
-  /** The operations the caller may perform on the key. */
+  /**
+   * The operations the caller may perform on the key and the key can do: DecryptPremaster only for
+   * RSA keys, whatever the policy grants.
+   */
   Set<Operation> allowed(HsmKey key) {
-    return policy.get().allowed(identity(), key.description().name());
+    Set<Operation> granted = policy.get().allowed(identity(), key.description().name());
+    if (key.description().modulusBytes() == 0
+        && granted.contains(Operation.OPERATION_DECRYPT_PREMASTER)) {
+      java.util.EnumSet<Operation> ops = java.util.EnumSet.noneOf(Operation.class);
+      ops.addAll(granted);
+      ops.remove(Operation.OPERATION_DECRYPT_PREMASTER);
+      return ops;
+    }
+    return granted;
   }
 
   Iterable<HsmKey> all() {

@@ -17,9 +17,18 @@ public interface HsmKey {
 
   /**
    * Signs a digest with a PKCS#1 v1.5 or ECDSA scheme in the HSM (CKM_RSA_PKCS over DigestInfo, or
-   * CKM_ECDSA returning DER). PSS goes through {@link Signer} and {@link RawRsaKey}.
+   * CKM_ECDSA returning DER). PSS goes through {@link Signer} and {@link RawRsaKey}, except for
+   * keys that {@link #signsPssInHsm()}: then CKM_RSA_PKCS_PSS over the digest.
    */
   byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException;
+
+  /**
+   * Whether PSS is signed by the HSM ({@link #signDigest}, CKM_RSA_PKCS_PSS over the digest)
+   * because the key does not allow raw RSA. The default, false, encodes PSS in software.
+   */
+  default boolean signsPssInHsm() {
+    return false;
+  }
 
   /** PKCS#1 v1.5 decryption in the HSM (CKM_RSA_PKCS), for HSMs that forbid raw RSA. */
   byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException;

@@ -25,7 +25,9 @@ import org.bouncycastle.crypto.signers.PSSSigner;
  *
  * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the digest, so the
  * EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash) is done here by Bouncy
- * Castle's raw PSS signer and the private operation by the HSM's raw RSA (CKM_RSA_X_509).
+ * Castle's raw PSS signer and the private operation by the HSM's raw RSA (CKM_RSA_X_509). A key
+ * that does not allow raw RSA ({@link HsmKey#signsPssInHsm()}) signs PSS itself with
+ * CKM_RSA_PKCS_PSS over the digest; its signatures are checked the same way.
  */
 public final class Signer {
   private final boolean verifyEcdsa;
@@ -62,7 +64,7 @@ public final class Signer {
   public byte[] sign(HsmKey key, SignatureScheme scheme, byte[] digest)
       throws GeneralSecurityException {
     byte[] sig =
-        scheme.padding() == SignatureScheme.Padding.PSS
+        scheme.padding() == SignatureScheme.Padding.PSS && !key.signsPssInHsm()
             ? signPss(RawRsaKey.of(key), scheme, digest)
             : key.signDigest(scheme, digest);
     boolean verify = verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA;

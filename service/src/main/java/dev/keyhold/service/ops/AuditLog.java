@@ -2,9 +2,7 @@ package dev.keyhold.service.ops;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -28,6 +26,18 @@ import org.slf4j.LoggerFactory;
  * and latency; never payloads. Lines are hash-chained: each carries the previous line's hash and
  * its own, SHA-256 over the previous hash and its content, so a changed, removed or reordered line
  * breaks the chain ({@link #verify}). A restarted service continues the chain of the existing file.
+ *
+ * <p>Anchoring: with an {@link AuditCheckpointer}, the writer adds signed checkpoint lines (a
+ * sequence number, the chain head, the time, signed by an HSM key) when it opens the file, every
+ * {@code checkpointLines} lines, every {@code checkpointInterval} when lines were written, and a
+ * final one at close; {@link AuditVerifier} checks them with the public key.
+ *
+ * <p>Failure: a write or flush that fails (disk full, permissions) marks the sink unhealthy; with
+ * {@link OnFailure#REFUSE} {@link #refusing()} is then true and the service refuses new operations
+ * until a later write (each refusal is audited too, so each is a retry) succeeds and is flushed.
+ * Writing is asynchronous, so the operations answered while the failing batch was being written
+ * (about one flush, a few milliseconds) are not refused and their lines may be lost; verify then
+ * names the gap.
  */
 public final class AuditLog implements Closeable {
   private static final Logger log = LoggerFactory.getLogger("keyhold.audit");
@@ -66,10 +76,44 @@ public final class AuditLog implements Closeable {
     }
   }
 
+  /** What the service does when the audit log cannot be written. */
+  public enum OnFailure {
+    /** Refuse operations (UNAVAILABLE, AUDIT_UNAVAILABLE) until writes succeed again. */
+    REFUSE,
+    /** Serve on, unaudited, logging the failure. */
+    CONTINUE
+  }
+
+  /**
+   * Settings of the audit sink. {@code maxBytes} > 0 rotates the file once it holds that many
+   * bytes; {@code maxFiles} > 0 keeps only that many rotated files (0: none is deleted).
+   */
+  public record Options(
+      OnFailure onFailure,
+      AuditCheckpointer checkpointer,
+      long checkpointLines,
+      long intervalMillis,
+      long maxBytes,
+      int maxFiles) {
+    public static final Options DEFAULT = new Options(OnFailure.REFUSE, null, 1000, 60_000);
+
+    /** Without rotation. */
+    public Options(
+        OnFailure onFailure,
+        AuditCheckpointer checkpointer,
+        long checkpointLines,
+        long intervalMillis) {
+      this(onFailure, checkpointer, checkpointLines, intervalMillis, 0, 0);
+    }
+  }
+
   private static final Event POISON = new Event(Instant.EPOCH, "", "", "", "", null, "", 0);
   private static final JsonFactory FACTORY = new JsonFactory();
 
-  private final BufferedWriter out;
+  private final Path file;
+  private BufferedWriter out;
+  private long fileNumber;
+  private long fileBytes;
   private final ArrayBlockingQueue<Event> queue = new ArrayBlockingQueue<>(1 << 16);
   private final Thread writer;
   private final MessageDigest sha256;
@@ -77,10 +121,32 @@ public final class AuditLog implements Closeable {
   private final java.util.concurrent.atomic.AtomicLong accepted =
       new java.util.concurrent.atomic.AtomicLong();
   private String previous;
+  private final Options options;
+  private volatile boolean healthy = true;
+  private boolean batchFailed;
+  private long checkpointSeq;
+  private long linesSinceCheckpoint;
+  private long lastCheckpointNanos = System.nanoTime();
+  private volatile long rotations;
 
-  private AuditLog(BufferedWriter out, String previous) {
+  /** A rotate header to write first (the file was started after the one it names). */
+  private String pendingHeader;
+
+  private AuditLog(
+      Path file,
+      BufferedWriter out,
+      String previous,
+      long lastSeq,
+      Options options,
+      long fileNumber,
+      long fileBytes) {
+    this.file = file;
     this.out = out;
+    this.fileNumber = fileNumber;
+    this.fileBytes = fileBytes;
     this.previous = previous;
+    this.checkpointSeq = lastSeq;
+    this.options = options;
     try {
       this.sha256 = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -93,17 +159,78 @@ public final class AuditLog implements Closeable {
 
   /** Appends to {@code file} (created if missing), or logs to "keyhold.audit" when null. */
   public static AuditLog open(Path file) throws IOException {
+    return open(file, Options.DEFAULT);
+  }
+
+  /** As {@link #open(Path)}, with failure handling and checkpoints. */
+  public static AuditLog open(Path file, Options options) throws IOException {
     if (file == null) {
-      return new AuditLog(null, GENESIS);
+      return new AuditLog(null, null, GENESIS, 0, options, 1, 0);
     }
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
-    String last = Files.exists(file) ? lastHash(file) : GENESIS;
+    // A file with lines continues its own chain; a new (or empty) one continues the newest
+    // rotated file's, when rotation left one, and starts with a rotate header naming it.
+    boolean regular = Files.isRegularFile(file);
+    boolean hasLines = regular && Files.size(file) > 0;
+    java.util.Map.Entry<Long, Path> newest =
+        regular || !Files.exists(file) ? AuditFiles.rotated(file).lastEntry() : null;
+    String last =
+        hasLines || (!regular && Files.exists(file))
+            ? lastHash(file)
+            : newest != null ? lastHash(newest.getValue()) : GENESIS;
+    long seq = 0;
+    if (options.checkpointer() != null) {
+      if (hasLines) {
+        seq = lastCheckpointSeq(file);
+      }
+      if (seq == 0 && newest != null) {
+        seq = lastCheckpointSeq(newest.getValue());
+      }
+    }
+    long number = hasLines ? AuditFiles.number(file) : 0;
+    if (number == 0) {
+      number = newest != null ? newest.getKey() + 1 : 1;
+    }
     BufferedWriter w =
         Files.newBufferedWriter(
             file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    return new AuditLog(w, last);
+    AuditLog a = new AuditLog(file, w, last, seq, options, number, regular ? Files.size(file) : 0);
+    if (!hasLines && newest != null) {
+      a.pendingHeader = newest.getValue().getFileName().toString();
+    }
+    return a;
+  }
+
+  /** The sequence number of the file's last checkpoint (0 if none): one scan, at start-up. */
+  private static long lastCheckpointSeq(Path file) throws IOException {
+    long seq = 0;
+    try (java.io.BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        if (line.contains("\"op\":\"checkpoint\"")) {
+          try {
+            seq = Math.max(seq, JSON.readTree(line).path("seq").asLong(seq));
+          } catch (IOException e) {
+            // a damaged line: verify reports it; keep counting from the last good one
+          }
+        }
+      }
+    }
+    return seq;
+  }
+
+  /**
+   * Whether new operations must be refused: the last write or flush failed and {@code
+   * audit.onFailure} is {@code refuse}.
+   */
+  public boolean refusing() {
+    return !healthy && options.onFailure() == OnFailure.REFUSE;
+  }
+
+  /** Whether the last write and flush succeeded. */
+  public boolean healthy() {
+    return healthy;
   }
 
   /** The hash of the file's last line, read from its tail: audit logs grow to gigabytes. */
@@ -148,11 +275,26 @@ public final class AuditLog implements Closeable {
   private void writeLoop() {
     List<Event> batch = new ArrayList<>(1024);
     StringBuilderWriter buf = new StringBuilderWriter();
+    if (pendingHeader != null) {
+      writeRotateHeader(buf, pendingHeader);
+      pendingHeader = null;
+    }
+    if (options.checkpointer() != null) {
+      writeCheckpoint(buf, false);
+      flushQuietly();
+    }
     while (true) {
       // Poll on a timer rather than waiting on the queue: a waiting consumer makes every
       // record() pay a futex wake-up, which at ECDSA rates costs more than the line itself.
       Event first = queue.poll();
       if (first == null) {
+        if (options.checkpointer() != null
+            && linesSinceCheckpoint > 0
+            && System.nanoTime() - lastCheckpointNanos
+                >= TimeUnit.MILLISECONDS.toNanos(options.intervalMillis())) {
+          writeCheckpoint(buf, false);
+          flushQuietly();
+        }
         java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         continue;
       }
@@ -165,8 +307,17 @@ public final class AuditLog implements Closeable {
           continue;
         }
         writeLine(e, buf);
+        if (options.checkpointer() != null && linesSinceCheckpoint >= options.checkpointLines()) {
+          writeCheckpoint(buf, false);
+        }
+        if (options.maxBytes() > 0 && fileBytes >= options.maxBytes()) {
+          rotate(buf);
+        }
       }
       batch.clear();
+      if (stop && options.checkpointer() != null) {
+        writeCheckpoint(buf, true);
+      }
       if (queue.isEmpty() || stop) {
         flushQuietly();
       }
@@ -201,32 +352,191 @@ public final class AuditLog implements Closeable {
         g.writeStringField("prev", previous);
         g.writeEndObject();
       }
-      // The hash covers the line without its own hash field, exactly as verify() rebuilds it.
-      String content = buf.sb.toString();
-      String hash = chainHash(sha256, previous, content);
-      previous = hash;
-      String line = content.substring(0, content.length() - 1) + ",\"hash\":\"" + hash + "\"}";
-      if (out == null) {
-        log.info(line);
-      } else {
-        out.write(line);
-        out.write('\n');
-      }
+      emit(buf.sb.toString());
+      linesSinceCheckpoint++;
     } catch (IOException ex) {
-      log.error("audit log write failed: {}", ex.getMessage());
+      writeFailed("write", ex);
     } finally {
       written++;
     }
   }
 
-  private void flushQuietly() {
-    if (out != null) {
-      try {
-        out.flush();
-      } catch (IOException e) {
-        log.error("audit log flush failed: {}", e.getMessage());
+  /** Chains and writes one line built without its hash field. */
+  private void emit(String content) throws IOException {
+    // The hash covers the line without its own hash field, exactly as verify() rebuilds it.
+    String hash = chainHash(sha256, previous, content);
+    previous = hash;
+    String line = content.substring(0, content.length() - 1) + ",\"hash\":\"" + hash + "\"}";
+    if (out == null) {
+      log.info(line);
+    } else {
+      out.write(line);
+      out.write('\n');
+      fileBytes += utf8Length(line) + 1;
+    }
+  }
+
+  private static long utf8Length(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
       }
     }
+    return n;
+  }
+
+  /**
+   * Closes the current file with a checkpoint, renames it to {@code FILE.NNNNNN} (its number) and
+   * starts the next, whose first line (a rotate header naming the old file) chains to the old
+   * file's last line. Then deletes rotated files beyond {@code maxFiles}. A failure here is a write
+   * failure: with {@code refuse}, operations are refused until a later rotation succeeds.
+   */
+  @SuppressWarnings("NonAtomicVolatileUpdate") // only the writer thread updates rotations
+  private void rotate(StringBuilderWriter buf) {
+    if (options.checkpointer() != null) {
+      writeCheckpoint(buf, false);
+    }
+    Path old = AuditFiles.rotatedName(file, fileNumber);
+    try {
+      out.flush();
+      out.close();
+      Files.move(file, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      writeFailed("rotation to " + old.getFileName(), e);
+      // keep writing into the current file, reopened; the next line retries the rotation
+      try {
+        out =
+            Files.newBufferedWriter(
+                file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } catch (IOException again) {
+        writeFailed("reopen", again);
+      }
+      return;
+    }
+    try {
+      out =
+          Files.newBufferedWriter(
+              file,
+              StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      writeFailed("new file after rotation", e);
+      return;
+    }
+    fileNumber++;
+    fileBytes = 0;
+    rotations++;
+    writeRotateHeader(buf, old.getFileName().toString());
+    if (options.maxFiles() > 0) {
+      try {
+        java.util.NavigableMap<Long, Path> all = AuditFiles.rotated(file);
+        while (all.size() > options.maxFiles()) {
+          Path gone = all.pollFirstEntry().getValue();
+          Files.deleteIfExists(gone);
+          log.info("audit file {} deleted (audit.maxFiles: {})", gone, options.maxFiles());
+        }
+      } catch (IOException e) {
+        log.warn("deleting old audit files failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  /** The first line of a rotated-into file: its number and the file it continues. */
+  private void writeRotateHeader(StringBuilderWriter buf, String previousFile) {
+    try {
+      buf.sb.setLength(0);
+      try (JsonGenerator g = FACTORY.createGenerator(buf)) {
+        g.writeStartObject();
+        g.writeStringField("time", Instant.now().toString());
+        g.writeStringField("op", "rotate");
+        g.writeNumberField("file", fileNumber);
+        g.writeStringField("continues", previousFile);
+        g.writeStringField("prev", previous);
+        g.writeEndObject();
+      }
+      emit(buf.sb.toString());
+    } catch (IOException ex) {
+      writeFailed("write", ex);
+    }
+  }
+
+  /** How many times the file rotated since open. */
+  public long rotations() {
+    return rotations;
+  }
+
+  /** The bytes a checkpoint's signature covers. */
+  static byte[] checkpointMessage(long seq, String head, String time, boolean last) {
+    return ("keyhold audit checkpoint v1\n" + seq + "\n" + head + "\n" + time + "\n" + last)
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private void writeCheckpoint(StringBuilderWriter buf, boolean last) {
+    AuditCheckpointer cp = options.checkpointer();
+    long seq = checkpointSeq + 1;
+    String time = Instant.now().toString();
+    byte[] sig;
+    try {
+      sig = cp.sign(checkpointMessage(seq, previous, time, last));
+    } catch (java.security.GeneralSecurityException | RuntimeException e) {
+      log.error("audit checkpoint {} could not be signed: {}", seq, e.getMessage());
+      return; // the next one retries; verify reports the lines after the last checkpoint
+    }
+    try {
+      buf.sb.setLength(0);
+      try (JsonGenerator g = FACTORY.createGenerator(buf)) {
+        g.writeStartObject();
+        g.writeStringField("time", time);
+        g.writeStringField("op", "checkpoint");
+        g.writeNumberField("seq", seq);
+        g.writeStringField("head", previous);
+        g.writeBooleanField("final", last);
+        g.writeStringField("key", cp.keyName());
+        g.writeStringField("scheme", cp.scheme());
+        g.writeStringField("sig", java.util.Base64.getEncoder().encodeToString(sig));
+        g.writeStringField("prev", previous);
+        g.writeEndObject();
+      }
+      emit(buf.sb.toString());
+      checkpointSeq = seq;
+      linesSinceCheckpoint = 0;
+      lastCheckpointNanos = System.nanoTime();
+    } catch (IOException ex) {
+      writeFailed("checkpoint write", ex);
+    }
+  }
+
+  private void writeFailed(String what, IOException ex) {
+    batchFailed = true;
+    if (healthy) {
+      log.error(
+          "audit log {} failed: {}; {}",
+          what,
+          ex.getMessage(),
+          options.onFailure() == OnFailure.REFUSE
+              ? "operations are refused until it can be written (audit.onFailure: refuse)"
+              : "serving on unaudited (audit.onFailure: continue)");
+    }
+    healthy = false;
+  }
+
+  private void flushQuietly() {
+    if (out == null) {
+      return;
+    }
+    try {
+      out.flush();
+      if (!batchFailed && !healthy) {
+        log.warn("audit log writable again; operations are accepted");
+      }
+      healthy = !batchFailed;
+    } catch (IOException e) {
+      writeFailed("flush", e);
+    }
+    batchFailed = false;
   }
 
   /** Waits until every event recorded so far is written and flushed (at most 10 s). */
@@ -282,33 +592,11 @@ public final class AuditLog implements Closeable {
 
   /**
    * Checks a file's chain. Returns -1 when intact, else the 1-based number of the first line that
-   * does not chain.
+   * does not chain (or is not valid JSON). {@link AuditVerifier} gives the full report.
    */
   public static long verify(Path file) throws IOException {
-    String prev = null;
-    long lineNo = 0;
-    try (java.io.BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
-        lineNo++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node = JSON.readTree(line);
-        String hash = node.path("hash").asText();
-        String claimedPrev = node.path("prev").asText();
-        // The first line must start the chain, or a removed first line would go unnoticed.
-        if (!(prev == null ? GENESIS : prev).equals(claimedPrev)) {
-          return lineNo;
-        }
-        ObjectNode content = ((ObjectNode) node).deepCopy();
-        content.remove("hash");
-        if (!chainHash(newSha256(), claimedPrev, content.toString()).equals(hash)) {
-          return lineNo;
-        }
-        prev = hash;
-      }
-    }
-    return -1;
+    AuditVerifier.Report r = AuditVerifier.verify(List.of(file), null);
+    return r.intact() ? -1 : r.brokenLine();
   }
 
   private static String chainHash(MessageDigest md, String previous, String content) {
@@ -316,13 +604,5 @@ public final class AuditLog implements Closeable {
     md.update(previous.getBytes(StandardCharsets.US_ASCII));
     md.update(content.getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest());
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -34,6 +34,9 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.security.pkcs11.wrapper.CK_ATTRIBUTE;
+import sun.security.pkcs11.wrapper.PKCS11Constants;
+import sun.security.pkcs11.wrapper.PKCS11Exception;
 
 /**
  * Creates keys inside the HSM: token objects, {@code CKA_SENSITIVE}, not {@code CKA_EXTRACTABLE}
@@ -96,6 +99,7 @@ public final class KeyProvisioner {
         KeyPair pair = generate(spec);
         X509Certificate cert = selfSigned(spec.name(), pair);
         ks.setKeyEntry(spec.name(), pair.getPrivate(), null, new Certificate[] {cert});
+        label(spec.name(), pair.getPublic());
         created.add(spec.name());
         log.info("created key '{}' ({}) inside the HSM", spec.name(), spec.algorithm());
       }
@@ -149,6 +153,7 @@ public final class KeyProvisioner {
       throw new ConfigException("the certificate's public key is not the imported private key");
     }
     ks.setKeyEntry(name, key, null, chain.toArray(new Certificate[0]));
+    label(name, null);
     log.info("imported key '{}' into the HSM (it existed outside an HSM before)", name);
   }
 
@@ -160,6 +165,64 @@ public final class KeyProvisioner {
     }
     ks.deleteEntry(name);
     log.info("deleted key '{}'", name);
+  }
+
+  /**
+   * Gives the key objects the certificate's name as CKA_LABEL (SunPKCS11 labels only the
+   * certificate), so standard PKCS#11 tools find keys by name. SunPKCS11 leaves a generated public
+   * key without label or CKA_ID: it is found by its value ({@code pub}: CKA_MODULUS or
+   * CKA_EC_POINT) and given both, so it pairs with its private key and certificate.
+   */
+  private void label(String name, java.security.PublicKey pub) {
+    try {
+      TokenObjects objects = token.objects();
+      long[] priv = objects.objectsOf(name, PKCS11Constants.CKO_PRIVATE_KEY);
+      for (long h : priv) {
+        objects.setAttributes(h, new CK_ATTRIBUTE(PKCS11Constants.CKA_LABEL, name));
+      }
+      java.util.Set<Long> pubs = new java.util.LinkedHashSet<>();
+      for (long h : objects.objectsOf(name, PKCS11Constants.CKO_PUBLIC_KEY)) {
+        pubs.add(h);
+      }
+      if (pub != null) {
+        CK_ATTRIBUTE value =
+            pub instanceof java.security.interfaces.RSAPublicKey rsa
+                ? new CK_ATTRIBUTE(PKCS11Constants.CKA_MODULUS, unsigned(rsa.getModulus()))
+                : new CK_ATTRIBUTE(
+                    PKCS11Constants.CKA_EC_POINT,
+                    new org.bouncycastle.asn1.DEROctetString(
+                            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(
+                                    pub.getEncoded())
+                                .getPublicKeyData()
+                                .getBytes())
+                        .getEncoded());
+        for (long h :
+            objects.findObjects(
+                new CK_ATTRIBUTE(PKCS11Constants.CKA_CLASS, PKCS11Constants.CKO_PUBLIC_KEY),
+                value)) {
+          pubs.add(h);
+        }
+      }
+      byte[] id =
+          priv.length == 1 ? (byte[]) objects.attribute(priv[0], PKCS11Constants.CKA_ID) : null;
+      for (long h : pubs) {
+        objects.setAttributes(
+            h,
+            id == null
+                ? new CK_ATTRIBUTE[] {new CK_ATTRIBUTE(PKCS11Constants.CKA_LABEL, name)}
+                : new CK_ATTRIBUTE[] {
+                  new CK_ATTRIBUTE(PKCS11Constants.CKA_LABEL, name),
+                  new CK_ATTRIBUTE(PKCS11Constants.CKA_ID, id)
+                });
+      }
+    } catch (PKCS11Exception | IllegalAccessError | java.io.IOException e) {
+      log.warn("key '{}': cannot label its key objects: {}", name, e.getMessage());
+    }
+  }
+
+  private static byte[] unsigned(BigInteger n) {
+    byte[] b = n.toByteArray();
+    return b[0] == 0 ? java.util.Arrays.copyOfRange(b, 1, b.length) : b;
   }
 
   /** A PEM CSR for an existing key, signed inside the HSM. */

@@ -29,8 +29,24 @@ public final class Pkcs11Key implements RawRsaKey {
   private final PrivateKey privateKey;
   private final Provider provider;
   private final Set<String> badPaddingCodes;
+  private final RsaPath rsaPath;
+  private final TokenObjects objects;
+  private final long handle;
   private volatile PublicKey tokenPublicKey;
   private volatile boolean nativeVerifyUnavailable;
+
+  /**
+   * How an RSA key's PSS signatures and pre-master decryptions are done, chosen at start-up from
+   * what the key allows (its CKA_ALLOWED_MECHANISMS and the token's mechanism list).
+   */
+  public enum RsaPath {
+    /** CKM_RSA_X_509 allowed: PSS encoded in software, pre-master depadded in the service. */
+    RAW_RSA,
+    /** No raw RSA: PSS by CKM_RSA_PKCS_PSS over the digest, pre-master by CKM_RSA_PKCS. */
+    NO_RAW_RSA,
+    /** Not an RSA key. */
+    NONE
+  }
 
   // One JCA object per HSM thread and use, reused across calls: getInstance's provider lookup
   // and reflective construction cost more than a P-256 signature. Each call initializes the
@@ -53,10 +69,43 @@ public final class Pkcs11Key implements RawRsaKey {
       PrivateKey privateKey,
       Provider provider,
       Set<String> badPaddingCodes) {
+    this(description, privateKey, provider, badPaddingCodes, RsaPath.RAW_RSA, null, 0);
+  }
+
+  /**
+   * @param objects with {@code handle}, the key's private key object through the PKCS#11 wrapper;
+   *     needed for {@link RsaPath#NO_RAW_RSA}
+   */
+  Pkcs11Key(
+      KeyDescription description,
+      PrivateKey privateKey,
+      Provider provider,
+      Set<String> badPaddingCodes,
+      RsaPath rsaPath,
+      TokenObjects objects,
+      long handle) {
     this.description = description;
     this.privateKey = privateKey;
     this.provider = provider;
     this.badPaddingCodes = badPaddingCodes;
+    this.rsaPath = description.modulusBytes() == 0 ? RsaPath.NONE : rsaPath;
+    this.objects = objects;
+    this.handle = handle;
+  }
+
+  /** The path chosen for this key at start-up. */
+  public RsaPath rsaPath() {
+    return rsaPath;
+  }
+
+  @Override
+  public boolean allowsRawRsa() {
+    return rsaPath == RsaPath.RAW_RSA;
+  }
+
+  @Override
+  public boolean signsPssInHsm() {
+    return rsaPath == RsaPath.NO_RAW_RSA;
   }
 
   /**
@@ -124,8 +173,15 @@ public final class Pkcs11Key implements RawRsaKey {
   public byte[] signDigest(SignatureScheme scheme, byte[] digest) throws GeneralSecurityException {
     Mechanism m = SignatureMechanisms.of(scheme);
     if (m.isRawRsa()) {
-      throw new GeneralSecurityException(
-          scheme.ianaName() + " is signed through raw RSA, not signDigest");
+      if (rsaPath != RsaPath.NO_RAW_RSA) {
+        throw new GeneralSecurityException(
+            scheme.ianaName() + " is signed through raw RSA, not signDigest");
+      }
+      try {
+        return objects.sign(handle, SignatureMechanisms.hsmPss(scheme), digest);
+      } catch (sun.security.pkcs11.wrapper.PKCS11Exception e) {
+        throw HsmFailures.classify(e);
+      }
     }
     try {
       return m.sign(
@@ -143,6 +199,19 @@ public final class Pkcs11Key implements RawRsaKey {
       Cipher c = rawCipher.get();
       c.init(Cipher.DECRYPT_MODE, privateKey);
       return c.doFinal(input);
+    } catch (GeneralSecurityException | java.security.ProviderException e) {
+      throw HsmFailures.classify(e);
+    }
+  }
+
+  /** CKM_RSA_PKCS over {@code data} as given, as SunPKCS11's {@code NONEwithRSA}. */
+  @Override
+  public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+    try {
+      Signature s = rsaSigner.get();
+      s.initSign(privateKey);
+      s.update(data);
+      return s.sign();
     } catch (GeneralSecurityException | java.security.ProviderException e) {
       throw HsmFailures.classify(e);
     }

@@ -44,6 +44,7 @@ public final class Pkcs11Token {
   private final long slot;
   private final Provider provider;
   private final KeyStore keyStore;
+  private TokenObjects objects;
 
   private Pkcs11Token(HsmConfig config, long slot, Provider provider, KeyStore keyStore) {
     this.config = config;
@@ -144,16 +145,14 @@ public final class Pkcs11Token {
         for (Certificate c : chain) {
           x509.add((X509Certificate) c);
         }
+        KeyDescription description;
         try {
-          keys.add(
-              new Pkcs11Key(
-                  KeyDescription.of(alias, x509),
-                  priv,
-                  provider,
-                  Set.copyOf(config.badPaddingCodes())));
+          description = KeyDescription.of(alias, x509);
         } catch (IllegalArgumentException e) {
           log.warn("skipping key '{}': {}", alias, e.getMessage());
+          continue;
         }
+        keys.add(withRsaPath(description, priv));
       }
     } catch (GeneralSecurityException e) {
       throw new ConfigException(
@@ -185,10 +184,15 @@ public final class Pkcs11Token {
   }
 
   /**
-   * Logs out and lets the provider go: its sessions are closed by SunPKCS11 as they are collected.
-   * Best effort; the token may be gone already.
+   * Closes the wrapper's pooled sessions, logs out and lets the provider go: its sessions are
+   * closed by SunPKCS11 as they are collected. Best effort; the token may be gone already.
    */
   public void logout() {
+    synchronized (this) {
+      if (objects != null) {
+        objects.close();
+      }
+    }
     try {
       ((AuthProvider) provider).logout();
     } catch (LoginException | RuntimeException e) {
@@ -204,6 +208,82 @@ public final class Pkcs11Token {
     init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
     return PKCS11.getInstance(
         hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
+  }
+
+  /**
+   * Picks how an RSA key's PSS signatures and pre-master decryptions are done from what the key
+   * allows (its CKA_ALLOWED_MECHANISMS, and the token's mechanism list), and logs the choice once.
+   */
+  private Pkcs11Key withRsaPath(KeyDescription description, PrivateKey priv) {
+    String name = description.name();
+    Set<String> bad = Set.copyOf(config.badPaddingCodes());
+    if (description.modulusBytes() == 0) {
+      return new Pkcs11Key(description, priv, provider, bad);
+    }
+    long[] handles;
+    long[] allowed;
+    long[] tokenMechs;
+    TokenObjects objects;
+    try {
+      objects = objects();
+      handles = objects.objectsOf(name, PKCS11Constants.CKO_PRIVATE_KEY);
+      if (handles.length != 1) {
+        log.warn(
+            "key '{}': {} private key objects share its certificate's CKA_ID; assuming raw RSA"
+                + " (CKM_RSA_X_509) is allowed",
+            name,
+            handles.length);
+        return new Pkcs11Key(description, priv, provider, bad);
+      }
+      allowed = objects.allowedMechanisms(handles[0]);
+      tokenMechs = objects.tokenMechanisms();
+    } catch (PKCS11Exception | IllegalAccessError e) {
+      log.warn(
+          "key '{}': cannot read its allowed mechanisms ({}); assuming raw RSA (CKM_RSA_X_509) is"
+              + " allowed",
+          name,
+          e instanceof IllegalAccessError
+              ? "the JVM needs --add-exports"
+                  + " jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED"
+              : e.getMessage());
+      return new Pkcs11Key(description, priv, provider, bad);
+    }
+    boolean raw =
+        TokenObjects.allows(allowed, TokenObjects.CKM_RSA_X_509)
+            && contains(tokenMechs, TokenObjects.CKM_RSA_X_509);
+    if (raw) {
+      log.info(
+          "key '{}': raw RSA (CKM_RSA_X_509) allowed: PSS encoded in the service, pre-master per"
+              + " hsm.decryptMode",
+          name);
+      return new Pkcs11Key(description, priv, provider, bad, Pkcs11Key.RsaPath.RAW_RSA, objects, 0);
+    }
+    boolean pss =
+        TokenObjects.allows(allowed, TokenObjects.CKM_RSA_PKCS_PSS)
+            && contains(tokenMechs, TokenObjects.CKM_RSA_PKCS_PSS);
+    log.info(
+        "key '{}': raw RSA (CKM_RSA_X_509) not allowed: PSS by {}, pre-master by CKM_RSA_PKCS",
+        name,
+        pss ? "CKM_RSA_PKCS_PSS over the digest" : "nothing (the key allows no CKM_RSA_PKCS_PSS)");
+    return new Pkcs11Key(
+        description, priv, provider, bad, Pkcs11Key.RsaPath.NO_RAW_RSA, objects, handles[0]);
+  }
+
+  private static boolean contains(long[] list, long mechanism) {
+    for (long m : list) {
+      if (m == mechanism) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The PKCS#11 wrapper on this token, opened on first use. */
+  public synchronized TokenObjects objects() throws PKCS11Exception {
+    if (objects == null) {
+      objects = TokenObjects.open(config, slot);
+    }
+    return objects;
   }
 
   private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {

@@ -19,7 +19,10 @@ import java.util.Map;
  *       has no CKM_ECDSA_SHA*);
  *   <li>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input and we only have the digest, so
  *       EMSA-PSS (salt of hash length, MGF1 with the same hash) is encoded in software and the
- *       private operation is raw RSA, CKM_RSA_X_509 as {@code RSA/ECB/NoPadding}.
+ *       private operation is raw RSA, CKM_RSA_X_509 as {@code RSA/ECB/NoPadding}. For a key that
+ *       does not allow raw RSA (its CKA_ALLOWED_MECHANISMS omit CKM_RSA_X_509, or the token lacks
+ *       it), the row is {@link #hsmPss}: CKM_RSA_PKCS_PSS over the digest through the PKCS#11
+ *       wrapper, with the same parameters (salt of hash length, MGF1 with the same hash).
  * </ul>
  */
 public final class SignatureMechanisms {
@@ -102,6 +105,26 @@ public final class SignatureMechanisms {
     for (SignatureScheme s : SignatureScheme.values()) {
       TABLE.put(s, mechanismOf(s));
     }
+  }
+
+  /**
+   * CKM_RSA_PKCS_PSS with {@code scheme}'s parameters, signing a digest inside the HSM (for keys
+   * that do not allow raw RSA).
+   */
+  static sun.security.pkcs11.wrapper.CK_MECHANISM hsmPss(SignatureScheme scheme) {
+    PSSParameterSpec p = of(scheme).pss();
+    if (p == null) {
+      throw new IllegalArgumentException(scheme.ianaName() + " is not a PSS scheme");
+    }
+    sun.security.pkcs11.wrapper.CK_MECHANISM m =
+        new sun.security.pkcs11.wrapper.CK_MECHANISM(TokenObjects.CKM_RSA_PKCS_PSS);
+    m.setParameter(
+        new sun.security.pkcs11.wrapper.CK_RSA_PKCS_PSS_PARAMS(
+            p.getDigestAlgorithm(),
+            "MGF1",
+            ((java.security.spec.MGF1ParameterSpec) p.getMGFParameters()).getDigestAlgorithm(),
+            p.getSaltLength()));
+    return m;
   }
 
   /** The row for a scheme. */

@@ -421,6 +421,26 @@ public final class TokenSupervisor implements AutoCloseable {
     }
 
     @Override
+    public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+      return run(k -> k.pkcs1Sign(data));
+    }
+
+    /**
+     * As the current generation's key; every generation reads the same key's allowed mechanisms.
+     */
+    @Override
+    public boolean allowsRawRsa() {
+      Pkcs11Key k = current.keys().get(description.name());
+      return k == null || k.allowsRawRsa();
+    }
+
+    @Override
+    public boolean signsPssInHsm() {
+      Pkcs11Key k = current.keys().get(description.name());
+      return k != null && k.signsPssInHsm();
+    }
+
+    @Override
     public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
       Pkcs11Key k = current.keys().get(description.name());
       return k != null && k.verifiesNatively(scheme, digest, signature);

@@ -23,13 +23,14 @@ import javax.crypto.spec.SecretKeySpec;
  * #depad} checks the PKCS#1 v1.5 block, the 48-byte length and the client version in constant time,
  * and selects either the embedded secret or a substitute, without a branch on any secret-dependent
  * value. PKCS#1 mode, for HSMs that forbid raw RSA, maps every padding failure to the substitute
- * too; there, timing is the HSM's.
+ * too; there, timing is the HSM's. A key that does not allow raw RSA ({@link
+ * RawRsaKey#allowsRawRsa()}) always uses PKCS#1 mode, whatever {@code hsm.decryptMode} says.
  *
  * <p>The substitute is deterministic ("implicit rejection", draft-irtf-cfrg-rsa-guidance):
  * HMAC-SHA256 under a key-derivation key (KDK) over the ciphertext and version, so the same
  * ciphertext always yields the same 48 bytes and a retry reveals nothing. The KDK is derived inside
- * the HSM, as a deterministic PKCS#1 signature over a fixed non-DigestInfo label that no caller can
- * request, so replicas agree and no caller can compute it.
+ * the HSM, as a deterministic PKCS#1 signature (CKM_RSA_PKCS, never raw RSA) over a fixed
+ * non-DigestInfo label that no caller can request, so replicas agree and no caller can compute it.
  *
  * <p>Security guarantees: for a well-formed request, status, length (always 48) and the code path
  * are the same whether the padding was valid or not.
@@ -62,11 +63,12 @@ public final class PremasterDecryptor {
     // A block no caller can have signed: PKCS#1 type 1 over a label that is not a DigestInfo.
     byte[] label = Arrays.copyOf(KDK_LABEL, KDK_LABEL.length + 32);
     System.arraycopy(key.description().spkiSha256(), 0, label, KDK_LABEL.length, 32);
+    // CKM_RSA_PKCS, not raw RSA: deterministic, so the same KDK as the raw operation over the
+    // type-1 block gave, and it works on keys that forbid raw RSA.
     RawRsaKey raw = RawRsaKey.of(key);
-    byte[] em = pkcs1Type1(label, k);
-    byte[] sig = raw.rawRsa(em);
+    byte[] sig = raw.pkcs1Sign(label);
     byte[] kdk = MessageDigest.getInstance("SHA-256").digest(sig);
-    return new PremasterDecryptor(raw, mode, kdk);
+    return new PremasterDecryptor(raw, raw.allowsRawRsa() ? mode : DecryptMode.PKCS1, kdk);
   }
 
   /**
@@ -175,14 +177,5 @@ public final class PremasterDecryptor {
     System.arraycopy(
         b, Math.max(0, b.length - k), out, Math.max(0, k - b.length), Math.min(k, b.length));
     return out;
-  }
-
-  /** EMSA-PKCS1-v1_5 type 1 block: 00 01 FF..FF 00 data. */
-  static byte[] pkcs1Type1(byte[] data, int k) {
-    byte[] em = new byte[k];
-    em[1] = 1;
-    Arrays.fill(em, 2, k - data.length - 1, (byte) 0xff);
-    System.arraycopy(data, 0, em, k - data.length, data.length);
-    return em;
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.keyhold.service.Main;
 import dev.keyhold.service.pkcs11.Pkcs11Key;
 import dev.keyhold.service.setup.LocalPki;
+import dev.keyhold.service.testing.KeyObjectAttributes;
 import dev.keyhold.service.testing.TestHsm;
 import java.io.PrintWriter;
 import java.io.StringReader;
@@ -117,7 +118,7 @@ class KeysCommandIT {
   }
 
   @Test
-  void generate_eachCurveAndRsa_createsNonExtractableKeys() {
+  void generate_eachCurveAndRsa_createsNonExtractableKeys() throws Exception {
     Result rsa = run("keys", "generate", "--type", "rsa:2048", "--label", "cli-gen-rsa");
     assertThat(rsa.code()).as(rsa.all()).isZero();
     assertThat(rsa.out()).contains("generated cli-gen-rsa (rsa:2048)", "not extractable");
@@ -129,6 +130,9 @@ class KeysCommandIT {
         .contains("type         rsa:2048", "sign, decrypt_premaster", "sensitive, not extractable");
     assertThat(block(list, "cli-gen-ec"))
         .contains("type         ec:p521", "usages       sign (sensitive, not extractable)");
+    // read back through PKCS#11: labels on all objects, only the usages each key needs
+    KeyObjectAttributes.assertKeyObjects("cli-gen-rsa", true, true);
+    KeyObjectAttributes.assertKeyObjects("cli-gen-ec", false, true);
   }
 
   @Test
@@ -272,6 +276,7 @@ class KeysCommandIT {
     assertThat(r.out()).contains("imported cli-p8", "sensitive, not extractable");
     assertThat(block(run("keys", "list").out(), "cli-p8"))
         .contains("ec:p256", "(sensitive, not extractable)", "DNS:imported");
+    KeyObjectAttributes.assertKeyObjects("cli-p8", false, false);
 
     KeyStore p12 = KeyStore.getInstance("PKCS12");
     p12.load(null, null);

@@ -97,6 +97,22 @@ public final class SlowKey implements RawRsaKey {
   }
 
   @Override
+  public boolean allowsRawRsa() {
+    return !(inner instanceof RawRsaKey raw) || raw.allowsRawRsa();
+  }
+
+  @Override
+  public boolean signsPssInHsm() {
+    return inner.signsPssInHsm();
+  }
+
+  @Override
+  public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+    enter();
+    return RawRsaKey.of(inner).pkcs1Sign(data);
+  }
+
+  @Override
   public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
     enter();
     return inner.pkcs1Decrypt(ciphertext);

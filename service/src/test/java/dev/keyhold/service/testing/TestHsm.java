@@ -30,6 +30,15 @@ public final class TestHsm {
   public static final String TOKEN_LABEL = "keyhold-test";
   public static final List<KeySpec> KEYS;
 
+  /**
+   * A second token, holding one RSA-2048 key {@link #NO_RAW_RSA_KEY} whose CKA_ALLOWED_MECHANISMS
+   * are only CKM_RSA_PKCS and CKM_RSA_PKCS_PSS: a stand-in for an HSM that forbids raw RSA (SoftHSM
+   * enforces the list at C_SignInit/C_DecryptInit).
+   */
+  public static final String NO_RAW_RSA_TOKEN_LABEL = "keyhold-noraw";
+
+  public static final String NO_RAW_RSA_KEY = "rsa-noraw";
+
   static {
     List<KeySpec> keys = new ArrayList<>(KeyProvisioner.DEFAULT_KEYS);
     keys.add(new KeySpec("ec-p521", "ec:secp521r1"));
@@ -44,6 +53,7 @@ public final class TestHsm {
   private final Pkcs11Token token;
   private final PkiDirectory pki;
   private final Path softhsmConf;
+  private Pkcs11Token noRawRsaToken;
 
   private TestHsm(
       Path root, HsmConfig hsmConfig, Pkcs11Token token, PkiDirectory pki, Path softhsmConf) {
@@ -127,6 +137,8 @@ public final class TestHsm {
         "--pin",
         "env:KH_USER_PIN");
 
+    createNoRawRsaToken(env, root);
+
     // This JVM's SoftHSM reads SOFTHSM2_CONF once, when the library loads (just below).
     Path tmp = Files.createTempFile(shared, "softhsm2", ".conf");
     Files.writeString(tmp, confText);
@@ -150,6 +162,148 @@ public final class TestHsm {
     PkiDirectory pki = new PkiDirectory(root.resolve("pki"));
     pki.init(List.of("test-client", "limited-client", "other-client"));
     return new TestHsm(root, hsm, token, pki, privateConf);
+  }
+
+  /**
+   * Before this JVM loads SoftHSM (it sees the tokens present then): a second token with an RSA key
+   * created by pkcs11-tool with {@code --allowed-mechanisms RSA-PKCS,RSA-PKCS-PSS}, and a
+   * certificate for it (SunPKCS11 only exposes keys that have one).
+   */
+  private static void createNoRawRsaToken(Map<String, String> env, Path root) throws Exception {
+    String slots = output(env, "pkcs11-tool", "--module", LIBRARY, "--list-slots");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile(
+                "Slot \\d+ \\((0x[0-9a-f]+)\\)[^\\n]*\\n\\s*token state:\\s*uninitialized")
+            .matcher(slots);
+    if (!m.find()) {
+      throw new IOException("no free SoftHSM slot for the second token: " + slots);
+    }
+    run(
+        env,
+        "pkcs11-tool",
+        "--module",
+        LIBRARY,
+        "--slot",
+        m.group(1),
+        "--init-token",
+        "--label",
+        NO_RAW_RSA_TOKEN_LABEL,
+        "--so-pin",
+        "env:KH_SO_PIN");
+    String[] token = {"pkcs11-tool", "--module", LIBRARY, "--token-label", NO_RAW_RSA_TOKEN_LABEL};
+    run(
+        env,
+        concat(
+            token,
+            "--login",
+            "--login-type",
+            "so",
+            "--so-pin",
+            "env:KH_SO_PIN",
+            "--init-pin",
+            "--pin",
+            "env:KH_USER_PIN"));
+    String[] user = concat(token, "--login", "--pin", "env:KH_USER_PIN");
+    run(
+        env,
+        concat(
+            user,
+            "--keypairgen",
+            "--key-type",
+            "rsa:2048",
+            "--id",
+            "4e52",
+            "--label",
+            NO_RAW_RSA_KEY,
+            "--allowed-mechanisms",
+            "RSA-PKCS,RSA-PKCS-PSS"));
+    Path pub = root.resolve("noraw-pub.der");
+    run(
+        env,
+        concat(
+            user,
+            "--read-object",
+            "--type",
+            "pubkey",
+            "--id",
+            "4e52",
+            "--output-file",
+            pub.toString()));
+    java.security.PublicKey publicKey =
+        java.security.KeyFactory.getInstance("RSA")
+            .generatePublic(new java.security.spec.X509EncodedKeySpec(Files.readAllBytes(pub)));
+    // The issuer is a throwaway software key: only the public key and the name matter here.
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("RSA");
+    g.initialize(2048);
+    java.security.KeyPair issuer = g.generateKeyPair();
+    org.bouncycastle.asn1.x500.X500Name dn =
+        new org.bouncycastle.asn1.x500.X500Name("CN=" + NO_RAW_RSA_KEY);
+    java.time.Instant now = java.time.Instant.now();
+    byte[] der =
+        new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                new org.bouncycastle.asn1.x500.X500Name("CN=no-raw-rsa test issuer"),
+                java.math.BigInteger.valueOf(now.toEpochMilli()),
+                java.util.Date.from(now.minusSeconds(3600)),
+                java.util.Date.from(now.plusSeconds(86400L * 365)),
+                dn,
+                publicKey)
+            .build(
+                new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA")
+                    .build(issuer.getPrivate()))
+            .getEncoded();
+    Path cert = root.resolve("noraw-cert.der");
+    Files.write(cert, der);
+    run(
+        env,
+        concat(
+            user,
+            "--write-object",
+            cert.toString(),
+            "--type",
+            "cert",
+            "--id",
+            "4e52",
+            "--label",
+            NO_RAW_RSA_KEY));
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  private static String output(Map<String, String> env, String... cmd)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", cmd) + " failed: " + out);
+    }
+    return out;
+  }
+
+  /** The HSM settings of the {@link #NO_RAW_RSA_TOKEN_LABEL} token (same PIN file). */
+  public HsmConfig noRawRsaConfig() {
+    return new HsmConfig(
+        hsmConfig.library(),
+        NO_RAW_RSA_TOKEN_LABEL,
+        null,
+        hsmConfig.pin(),
+        hsmConfig.sessions(),
+        hsmConfig.queue(),
+        hsmConfig.decryptMode(),
+        hsmConfig.profile());
+  }
+
+  /** The logged-in {@link #NO_RAW_RSA_TOKEN_LABEL} token, opened on first use. */
+  public synchronized Pkcs11Token noRawRsaToken() {
+    if (noRawRsaToken == null) {
+      noRawRsaToken = Pkcs11Token.open(noRawRsaConfig());
+    }
+    return noRawRsaToken;
   }
 
   private static void removeStaleJvmFolders(Path shared) throws IOException {

@@ -73,6 +73,21 @@ public final class TestKeyholdService implements AutoCloseable {
     private boolean metrics;
     private Duration shutdownGrace;
     private HsmConfig.VerifyMode verifySignatures = HsmConfig.VerifyMode.ALL;
+    private boolean noRawRsaToken;
+    private Path auditFile;
+    private dev.keyhold.config.AuditConfig auditConfig = dev.keyhold.config.AuditConfig.DEFAULT;
+
+    /** The audit file (default: a fresh one beside the token). */
+    public Builder auditFile(Path file) {
+      this.auditFile = file;
+      return this;
+    }
+
+    /** The audit settings (failure handling, checkpoints). */
+    public Builder audit(dev.keyhold.config.AuditConfig config) {
+      this.auditConfig = config;
+      return this;
+    }
 
     public Builder sessions(int sessions) {
       this.sessions = sessions;
@@ -99,6 +114,15 @@ public final class TestKeyholdService implements AutoCloseable {
 
     public Builder decryptMode(HsmConfig.DecryptMode mode) {
       this.decryptMode = mode;
+      return this;
+    }
+
+    /**
+     * Serves the {@link TestHsm#NO_RAW_RSA_TOKEN_LABEL} token (one RSA key that forbids raw RSA)
+     * instead of the standard one.
+     */
+    public Builder noRawRsaToken() {
+      this.noRawRsaToken = true;
       return this;
     }
 
@@ -149,8 +173,12 @@ public final class TestKeyholdService implements AutoCloseable {
     public TestKeyholdService start() {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
-      Path audit = hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
-      Pkcs11Token served = token != null ? token : hsm.token();
+      Path audit =
+          auditFile != null
+              ? auditFile
+              : hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
+      Pkcs11Token served =
+          token != null ? token : noRawRsaToken ? hsm.noRawRsaToken() : hsm.token();
       HsmConfig base = served.config();
       HsmConfig h =
           new HsmConfig(
@@ -177,7 +205,8 @@ public final class TestKeyholdService implements AutoCloseable {
               16 * 1024,
               Duration.ofMinutes(30),
               shutdownGrace,
-              ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS);
+              ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS,
+              auditConfig);
       try {
         return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
       } catch (Exception e) {
