@@ -32,13 +32,4 @@ public interface HsmKey {
 
   /** PKCS#1 v1.5 decryption in the HSM (CKM_RSA_PKCS), for HSMs that forbid raw RSA. */
   byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException;
-
-  /**
-   * A fast check of a signature by the HSM itself (the token's native code is much faster than the
-   * JDK's EC arithmetic). {@code false} means "not confirmed": {@link Signer} then verifies in
-   * software before it counts as a fault. The default confirms nothing.
-   */
-  default boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
-    return false;
-  }
 }

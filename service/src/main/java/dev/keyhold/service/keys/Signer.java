@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.Signature;
 import java.security.SignatureException;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import org.bouncycastle.crypto.AsymmetricBlockCipher;
 import org.bouncycastle.crypto.CipherParameters;
@@ -21,7 +22,8 @@ import org.bouncycastle.crypto.signers.PSSSigner;
 /**
  * Signs digests with HSM keys and checks every signature with the public key before it is returned,
  * so an HSM fault (the RSA-CRT fault attack) never leaves the service; whether ECDSA signatures are
- * checked too is this signer's configuration ({@code hsm.verifySignatures}).
+ * checked too is this signer's configuration ({@code hsm.verifySignatures}). The check is done in
+ * software, independently of the HSM that made the signature, by {@link SoftwareVerifier}.
  *
  * <p>RSA-PSS: SunPKCS11's {@code RSASSA-PSS} hashes its input, and we only have the digest, so the
  * EMSA-PSS encoding (random salt of hash length, MGF1 with the same hash) is done here by Bouncy
@@ -40,17 +42,6 @@ public final class Signer {
     this.verifyEcdsa = verify == VerifyMode.ALL;
   }
 
-  // Reused per thread: Signature.getInstance searches every installed provider each time.
-  private static final ThreadLocal<Signature> RSA_VERIFIER =
-      ThreadLocal.withInitial(
-          () -> {
-            try {
-              return Signature.getInstance("NONEwithRSA");
-            } catch (GeneralSecurityException e) {
-              throw new IllegalStateException("the JDK has no NONEwithRSA", e);
-            }
-          });
-
   /** Thrown when the HSM's signature does not verify. */
   public static final class SignatureFaultException extends GeneralSecurityException {
     private static final long serialVersionUID = 1L;
@@ -68,9 +59,7 @@ public final class Signer {
             ? signPss(RawRsaKey.of(key), scheme, digest)
             : key.signDigest(scheme, digest);
     boolean verify = verifyEcdsa || scheme.padding() != SignatureScheme.Padding.ECDSA;
-    if (verify
-        && !key.verifiesNatively(scheme, digest, sig)
-        && !verify(key.description(), scheme, digest, sig)) {
+    if (verify && !verify(key.description(), scheme, digest, sig)) {
       throw new SignatureFaultException(
           "the HSM's "
               + scheme.ianaName()
@@ -87,12 +76,14 @@ public final class Signer {
       throws GeneralSecurityException {
     switch (scheme.padding()) {
       case PKCS1 -> {
-        Signature v = RSA_VERIFIER.get();
-        v.initVerify(key.publicKey());
-        v.update(scheme.hash().digestInfo(digest));
-        return verifyQuietly(v, sig);
+        return SoftwareVerifier.verifyPkcs1((RSAPublicKey) key.publicKey(), scheme, digest, sig);
       }
       case ECDSA -> {
+        Boolean ok =
+            SoftwareVerifier.verifyEcdsa((ECPublicKey) key.publicKey(), key.curve(), digest, sig);
+        if (ok != null) {
+          return ok;
+        }
         Signature v = Signature.getInstance("NONEwithECDSA");
         v.initVerify(key.publicKey());
         v.update(digest);
@@ -124,7 +115,11 @@ public final class Signer {
             PSSSigner.TRAILER_IMPLICIT);
     v.init(false, new RSAKeyParameters(false, pub.getModulus(), pub.getPublicExponent()));
     v.update(digest, 0, digest.length);
-    return v.verifySignature(sig);
+    try {
+      return v.verifySignature(sig);
+    } catch (org.bouncycastle.crypto.DataLengthException e) {
+      return false; // not below the modulus, or longer than it: no signature by this key
+    }
   }
 
   private static boolean verifyQuietly(Signature v, byte[] sig) {

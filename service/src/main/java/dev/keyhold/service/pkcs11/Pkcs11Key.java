@@ -7,12 +7,9 @@ import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.RawRsaKey;
 import dev.keyhold.service.pkcs11.SignatureMechanisms.Mechanism;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.Provider;
-import java.security.PublicKey;
 import java.security.Signature;
-import java.security.SignatureException;
 import java.util.Set;
 import javax.crypto.Cipher;
 
@@ -32,8 +29,6 @@ public final class Pkcs11Key implements RawRsaKey {
   private final RsaPath rsaPath;
   private final TokenObjects objects;
   private final long handle;
-  private volatile PublicKey tokenPublicKey;
-  private volatile boolean nativeVerifyUnavailable;
 
   /**
    * How an RSA key's PSS signatures and pre-master decryptions are done, chosen at start-up from
@@ -59,8 +54,6 @@ public final class Pkcs11Key implements RawRsaKey {
           () ->
               signature(
                   SignatureMechanisms.of(SignatureScheme.ECDSA_SECP256R1_SHA256).jcaAlgorithm()));
-  private final ThreadLocal<Signature> ecVerifier =
-      ThreadLocal.withInitial(() -> signature("NONEwithECDSA"));
   private final ThreadLocal<Cipher> rawCipher =
       ThreadLocal.withInitial(() -> cipher(SignatureMechanisms.RAW_RSA));
 
@@ -108,33 +101,6 @@ public final class Pkcs11Key implements RawRsaKey {
     return rsaPath == RsaPath.NO_RAW_RSA;
   }
 
-  /**
-   * RSA signatures are left to software: the JDK's RSA public operation is cheap and independent of
-   * the HSM, which is what the RSA-CRT fault check needs. ECDSA signatures are verified by the
-   * token's native code with a session copy of the public key (created once), because JDK 17's
-   * software P-256 verify costs about ten times the HSM's signature; a native "no" is confirmed in
-   * software before it counts as a fault (SunPKCS11's NONEwithECDSA verifier mis-sizes secp521r1
-   * signatures, for one).
-   */
-  @Override
-  public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
-    if (scheme.padding() != SignatureScheme.Padding.ECDSA || nativeVerifyUnavailable) {
-      return false; // RSA: software verification below
-    }
-    try {
-      Signature v = ecVerifier.get();
-      v.initVerify(tokenPublicKey());
-      v.update(digest);
-      return v.verify(signature);
-    } catch (SignatureException e) {
-      return false;
-    } catch (GeneralSecurityException | java.security.ProviderException e) {
-      nativeVerifyUnavailable =
-          true; // the token cannot verify with this key: use software from now on
-      return false;
-    }
-  }
-
   private Signature signature(String algorithm) {
     try {
       return Signature.getInstance(algorithm, provider);
@@ -150,18 +116,6 @@ public final class Pkcs11Key implements RawRsaKey {
       throw new java.security.ProviderException(
           provider.getName() + " has no " + transformation, e);
     }
-  }
-
-  private PublicKey tokenPublicKey() throws GeneralSecurityException {
-    PublicKey pub = tokenPublicKey;
-    if (pub == null) {
-      pub =
-          (PublicKey)
-              KeyFactory.getInstance(description.publicKey().getAlgorithm(), provider)
-                  .translateKey(description.publicKey());
-      tokenPublicKey = pub;
-    }
-    return pub;
   }
 
   @Override

@@ -441,12 +441,6 @@ public final class TokenSupervisor implements AutoCloseable {
     }
 
     @Override
-    public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
-      Pkcs11Key k = current.keys().get(description.name());
-      return k != null && k.verifiesNatively(scheme, digest, signature);
-    }
-
-    @Override
     public String toString() {
       return "SupervisedKey[" + description + " on " + name + "]";
     }
