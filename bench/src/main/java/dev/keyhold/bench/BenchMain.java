@@ -18,7 +18,12 @@ import picocli.CommandLine.Command;
     description =
         "Keyhold load generator: operations and TLS handshakes per second, with baselines measured"
             + " in the same run.",
-    subcommands = {OpsCommand.class, HandshakesCommand.class, SummaryCommand.class})
+    subcommands = {
+      OpsCommand.class,
+      HandshakesCommand.class,
+      SummaryCommand.class,
+      TimingCommand.class
+    })
 public final class BenchMain {
   static String[] args = new String[0];
 
