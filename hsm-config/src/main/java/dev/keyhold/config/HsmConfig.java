@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * How to reach one PKCS#11 token.
  *
- * @param library path of the vendor's PKCS#11 module, e.g. {@code /usr/lib/softhsm/libsofthsm2.so}
+ * @param library path of the vendor's PKCS#11 module, e.g. {@code /usr/lib/softhsm/libsofthsm2.so};
+ *     unset: the profile's first installed candidate
  * @param tokenLabel the token to use, by label (preferred); resolved to a slot id at start-up
  * @param slot the token to use, by slot id, when no label is given. Never a slot list index:
  *     SoftHSM's index 0 is usually the empty slot.
@@ -19,7 +20,9 @@ import java.util.Set;
  * @param queue how many more may wait for a session before callers get RESOURCE_EXHAUSTED
  * @param decryptMode {@link DecryptMode#RAW} (CKM_RSA_X_509 and depadding in the service) or {@link
  *     DecryptMode#PKCS1} for HSMs that forbid raw RSA
- * @param profile the SunPKCS11 vendor profile: "softhsm2" or "generic"
+ * @param profile the vendor profile ({@link VendorProfile#KNOWN}, default "softhsm2"), whose
+ *     defaults fill the fields left unset: library, sessions, decryptMode, verifySignatures,
+ *     badPaddingCodes
  * @param verifySignatures which signatures are verified with the public key before they are
  *     returned: {@link VerifyMode#ALL} (default) or {@link VerifyMode#RSA} (RSA only: the RSA-CRT
  *     fault check, without doubling the HSM work of every ECDSA signature)
@@ -153,8 +156,29 @@ public record HsmConfig(
   }
 
   public HsmConfig {
+    if (profile == null || profile.isBlank()) {
+      profile = "softhsm2";
+    }
+    // Unset fields (null, or 0 for counts) take the vendor profile's default, then the general one.
+    VendorProfile vendor = VendorProfile.named(profile);
+    VendorProfile.Defaults vd = vendor.defaults();
     if (library == null) {
-      throw new ConfigException("hsm.library is required (path to the PKCS#11 module)");
+      library = vendor.defaultLibrary();
+    }
+    if (library == null) {
+      throw new ConfigException(
+          "hsm.library is required (path to the PKCS#11 module; profile "
+              + profile
+              + " has no default)");
+    }
+    if (sessions <= 0 && vd.sessions() != null && vd.sessions() > 0) {
+      sessions = vd.sessions();
+    }
+    if (decryptMode == null) {
+      decryptMode = vd.decryptMode();
+    }
+    if (verifySignatures == null) {
+      verifySignatures = vd.verifySignatures();
     }
     if ((tokenLabel == null || tokenLabel.isBlank()) && slot == null) {
       throw new ConfigException("hsm.tokenLabel or hsm.slot is required");
@@ -174,9 +198,6 @@ public record HsmConfig(
     if (decryptMode == null) {
       decryptMode = DecryptMode.RAW;
     }
-    if (profile == null || profile.isBlank()) {
-      profile = "softhsm2";
-    }
     if (verifySignatures == null) {
       verifySignatures = VerifyMode.ALL;
     }
@@ -194,8 +215,8 @@ public record HsmConfig(
     }
     if (badPaddingCodes == null) {
       List<String> codes = new ArrayList<>(STANDARD_BAD_PADDING_CODES);
-      if ("softhsm2".equals(profile)) {
-        codes.add("CKR_GENERAL_ERROR"); // SoftHSM's answer to bad PKCS#1 padding
+      if (vd.badPaddingCodes() != null) {
+        codes.addAll(vd.badPaddingCodes()); // e.g. SoftHSM answers bad padding with GENERAL_ERROR
       }
       badPaddingCodes = codes;
     }
@@ -214,9 +235,17 @@ public record HsmConfig(
       throw new ConfigException(
           "PKCS#11 library "
               + library
-              + " does not exist (install the HSM client, e.g. apt-get install softhsm2, or fix"
-              + " hsm.library)");
+              + " does not exist (profile "
+              + profile
+              + ": install "
+              + vendorProfile().install()
+              + "; or fix hsm.library)");
     }
+  }
+
+  /** The vendor profile {@code hsm.profile} names. */
+  public VendorProfile vendorProfile() {
+    return VendorProfile.named(profile);
   }
 
   /** Describes the token for messages: its label or slot, never the PIN. */

@@ -78,18 +78,9 @@ public final class SunPkcs11Profile {
           CKA_DERIVE = false
         }
         """);
-    switch (hsm.profile()) {
-      case "softhsm2" -> {
-        // SoftHSM 2.6 has no CKM_ECDSA_SHA*: signing goes through CKM_ECDSA on digests anyway.
-        // Its key-pair generation and raw RSA are complete, so nothing is disabled.
-      }
-      case "generic" -> {
-        // No vendor-specific settings.
-      }
-      default ->
-          throw new ConfigException(
-              "hsm.profile '" + hsm.profile() + "' is unknown (known: softhsm2, generic)");
-    }
+    // The vendor specifics (library, sessions, decryptMode, padding codes) are the profile's
+    // defaults in HsmConfig (hsm-config/profiles/); the provider configuration is the same for all.
+    hsm.vendorProfile();
     return sb.toString();
   }
 }

@@ -64,7 +64,12 @@ class BrokenConfigTest {
             "soon"),
         row("listen: 127.0.0.1:9443", "listen: nowhere", "listen: 'nowhere' is not host:port"),
         row("listen: 127.0.0.1:9443", "listen: 127.0.0.1:99999", "port 99999 is out of range"),
-        row("  library: lib.so\n", "", "hsm.library is required"),
+        row(
+            "  library: lib.so\n",
+            "  profile: generic\n",
+            "hsm.library is required",
+            "profile generic has no default"),
+        row("sessions: 3", "profile: thales", "hsm.profile 'thales' is unknown (known: softhsm2,"),
         row("pin: { file: user.pin }", "pin: { file: a, env: B }", "exactly one of file or env"),
         row("operations: [sign]", "operations: [sing]", "unknown operation 'sing'"),
         row("operations: [sign]", "operations: [sign]\n    extra: 1", "policy[0].extra"),

@@ -19,6 +19,7 @@ import dev.keyhold.service.ops.MetricsServer;
 import dev.keyhold.service.ops.OperationMetrics;
 import dev.keyhold.service.ops.ServiceHealth;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
+import dev.keyhold.service.pkcs11.TokenReport;
 import dev.keyhold.service.pkcs11.TokenSupervisor;
 import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Server;
@@ -143,7 +144,18 @@ public final class KeyholdServer implements AutoCloseable {
 
   /** Opens the token and starts serving. */
   public static KeyholdServer start(ServiceConfig config) throws IOException {
-    return start(config, Pkcs11Token.open(config.hsm()), true, UnaryOperator.identity());
+    Pkcs11Token token = Pkcs11Token.open(config.hsm());
+    logTokenReport(config.hsm(), token.slot());
+    return start(config, token, true, UnaryOperator.identity());
+  }
+
+  /** The start-up report of what the token offers; a failure to ask is a warning, not fatal. */
+  private static void logTokenReport(dev.keyhold.config.HsmConfig hsm, long slot) {
+    try {
+      TokenReport.of(hsm, slot, System.getenv()).log(hsm, slot);
+    } catch (RuntimeException e) {
+      log.warn("cannot list the mechanisms of {}: {}", hsm.describeToken(), e.getMessage());
+    }
   }
 
   /**

@@ -71,8 +71,13 @@ public final class Pkcs11Token {
               + config.describeToken()
               + " (slot "
               + slot
-              + "): "
-              + HsmFailures.rootMessage(e),
+              + ") through "
+              + config.library()
+              + ": "
+              + HsmFailures.rootMessage(e)
+              + " ("
+              + config.vendorProfile().hints()
+              + ")",
           e);
     }
     KeyStore ks;

@@ -50,10 +50,22 @@ public final class TokenLocator {
       return out;
     } catch (PKCS11Exception e) {
       throw new ConfigException(
-          "PKCS#11 library " + hsm.library() + " failed to list slots: " + e.getMessage());
+          "PKCS#11 library "
+              + hsm.library()
+              + " failed to list slots: "
+              + e.getMessage()
+              + " ("
+              + hsm.vendorProfile().hints()
+              + ")");
     } catch (java.io.IOException e) {
       throw new ConfigException(
-          "cannot load PKCS#11 library " + hsm.library() + ": " + e.getMessage());
+          "cannot load PKCS#11 library "
+              + hsm.library()
+              + ": "
+              + e.getMessage()
+              + " ("
+              + hsm.vendorProfile().hints()
+              + ")");
     } catch (IllegalAccessError e) {
       throw new ConfigException(
           "finding a token by label needs the JVM option --add-exports"
@@ -79,7 +91,9 @@ public final class TokenLocator {
               + hsm.library()
               + " (tokens present: "
               + labels
-              + "); create it with hsm-config/softhsm/bootstrap.sh or fix hsm.tokenLabel");
+              + "); fix hsm.tokenLabel, or set the token up ("
+              + hsm.vendorProfile().hints()
+              + ")");
     }
     if (matches.size() > 1) {
       throw new ConfigException(
