@@ -5,6 +5,7 @@ import dev.keyhold.bench.timing.PremasterVariants.Variant;
 import dev.keyhold.bench.timing.TimingStatistics.MannWhitney;
 import dev.keyhold.bench.timing.TimingStatistics.MedianDifference;
 import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdException;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
@@ -155,8 +156,13 @@ public final class TimingBench {
   }
 
   private static void call(KeyholdClient client, String keyName, Sample sample) {
-    byte[] pm =
-        client.decryptPremaster(keyName, sample.ciphertext(), PremasterVariants.CLIENT_VERSION);
+    byte[] pm;
+    try {
+      pm = client.decryptPremaster(keyName, sample.ciphertext(), PremasterVariants.CLIENT_VERSION);
+    } catch (KeyholdException e) {
+      throw new IllegalStateException(
+          "DecryptPremaster failed for " + sample.variant().label() + ": " + e.getMessage(), e);
+    }
     if (pm.length != 48) {
       throw new IllegalStateException(
           "DecryptPremaster gave " + pm.length + " bytes for " + sample.variant().label());
