@@ -30,6 +30,9 @@ import java.util.Set;
  * @param badPaddingCodes in {@code decryptMode: pkcs1}, the PKCS#11 return values of C_Decrypt that
  *     mean "bad padding" (the caller gets the substitute premaster); every other failure is an HSM
  *     failure. A per-module fact: SoftHSM answers bad padding with CKR_GENERAL_ERROR.
+ * @param probeTimeout how long one probe may take before the token is reported NOT_SERVING; a hung
+ *     probe is not repeated until it returns (one probe thread at most is ever stuck). Default and
+ *     maximum: the probe interval.
  */
 public record HsmConfig(
     Path library,
@@ -43,7 +46,8 @@ public record HsmConfig(
     VerifyMode verifySignatures,
     Duration probeInterval,
     int maxStuckThreads,
-    List<String> badPaddingCodes) {
+    List<String> badPaddingCodes,
+    Duration probeTimeout) {
 
   /** The bad-padding codes of every module (PKCS#11 v2.40 §5.8). */
   public static final List<String> STANDARD_BAD_PADDING_CODES =
@@ -66,6 +70,36 @@ public record HsmConfig(
           "CKR_USER_NOT_LOGGED_IN",
           "CKR_OBJECT_HANDLE_INVALID",
           "CKR_KEY_HANDLE_INVALID");
+
+  /** As the canonical constructor, with the default probe timeout (the probe interval). */
+  public HsmConfig(
+      Path library,
+      String tokenLabel,
+      Long slot,
+      PinSource pin,
+      int sessions,
+      int queue,
+      DecryptMode decryptMode,
+      String profile,
+      VerifyMode verifySignatures,
+      Duration probeInterval,
+      int maxStuckThreads,
+      List<String> badPaddingCodes) {
+    this(
+        library,
+        tokenLabel,
+        slot,
+        pin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes,
+        null);
+  }
 
   /** As the canonical constructor, with the default probe, stuck-thread and padding settings. */
   public HsmConfig(
@@ -90,6 +124,7 @@ public record HsmConfig(
         verifySignatures,
         null,
         0,
+        null,
         null);
   }
 
@@ -107,7 +142,8 @@ public record HsmConfig(
         verifySignatures,
         probeInterval,
         maxStuckThreads,
-        badPaddingCodes);
+        badPaddingCodes,
+        probeTimeout);
   }
 
   /** This configuration reaching the token through another module (e.g. a test shim). */
@@ -124,7 +160,8 @@ public record HsmConfig(
         verifySignatures,
         probeInterval,
         maxStuckThreads,
-        badPaddingCodes);
+        badPaddingCodes,
+        probeTimeout);
   }
 
   /** Which signatures are checked before they leave the service. */
@@ -185,6 +222,12 @@ public record HsmConfig(
     }
     if (probeInterval.isNegative() || probeInterval.isZero()) {
       throw new ConfigException("hsm.probeInterval must be positive");
+    }
+    if (probeTimeout == null || probeTimeout.compareTo(probeInterval) > 0) {
+      probeTimeout = probeInterval;
+    }
+    if (probeTimeout.isNegative() || probeTimeout.isZero()) {
+      throw new ConfigException("hsm.probeTimeout must be positive");
     }
     if (maxStuckThreads < 0) {
       throw new ConfigException("hsm.maxStuckThreads must be >= 0 (0: half the sessions)");

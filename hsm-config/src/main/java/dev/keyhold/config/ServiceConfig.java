@@ -135,7 +135,8 @@ public record ServiceConfig(
               hsm.verifySignatures(),
               hsm.probeInterval(),
               hsm.maxStuckThreads(),
-              hsm.badPaddingCodes());
+              hsm.badPaddingCodes(),
+              hsm.probeTimeout());
       Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
       return new ServiceConfig(
           listen,

@@ -69,6 +69,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private int port = 0;
     private Pkcs11Token token;
     private Duration probeInterval;
+    private Duration probeTimeout;
     private int maxStuckThreads;
     private boolean metrics;
     private Duration shutdownGrace;
@@ -124,6 +125,12 @@ public final class TestKeyholdService implements AutoCloseable {
     }
 
     /** How many HSM threads may be stuck before the service refuses calls (0: the default). */
+    /** How long one probe may take (default: the probe interval). */
+    public Builder probeTimeout(Duration timeout) {
+      this.probeTimeout = timeout;
+      return this;
+    }
+
     public Builder maxStuckThreads(int n) {
       this.maxStuckThreads = n;
       return this;
@@ -165,7 +172,8 @@ public final class TestKeyholdService implements AutoCloseable {
               verifySignatures,
               probeInterval,
               maxStuckThreads,
-              null);
+              null,
+              probeTimeout);
       ServiceConfig cfg =
           new ServiceConfig(
               "127.0.0.1:" + port,
