@@ -31,8 +31,11 @@ import java.util.Set;
  *     mean "bad padding" (the caller gets the substitute premaster); every other failure is an HSM
  *     failure. A per-module fact: SoftHSM answers bad padding with CKR_GENERAL_ERROR.
  * @param probeTimeout how long one probe may take before the token is reported NOT_SERVING; a hung
- *     probe is not repeated until it returns (one probe thread at most is ever stuck). Default and
- *     maximum: the probe interval.
+ *     probe is not repeated until it returns (one probe thread at most is ever stuck). Default: the
+ *     probe interval.
+ * @param tokens an HA group: several tokens holding the same keys, each with its own probe and
+ *     recovery ({@link #members()}); empty (default): the one token named by {@code tokenLabel} or
+ *     {@code slot}
  */
 public record HsmConfig(
     Path library,
@@ -47,7 +50,8 @@ public record HsmConfig(
     Duration probeInterval,
     int maxStuckThreads,
     List<String> badPaddingCodes,
-    Duration probeTimeout) {
+    Duration probeTimeout,
+    List<TokenRef> tokens) {
 
   /** The bad-padding codes of every module (PKCS#11 v2.40 §5.8). */
   public static final List<String> STANDARD_BAD_PADDING_CODES =
@@ -98,6 +102,7 @@ public record HsmConfig(
         probeInterval,
         maxStuckThreads,
         badPaddingCodes,
+        null,
         null);
   }
 
@@ -125,6 +130,7 @@ public record HsmConfig(
         null,
         0,
         null,
+        null,
         null);
   }
 
@@ -143,7 +149,8 @@ public record HsmConfig(
         probeInterval,
         maxStuckThreads,
         badPaddingCodes,
-        probeTimeout);
+        probeTimeout,
+        tokens);
   }
 
   /** This configuration reaching the token through another module (e.g. a test shim). */
@@ -161,7 +168,47 @@ public record HsmConfig(
         probeInterval,
         maxStuckThreads,
         badPaddingCodes,
-        probeTimeout);
+        probeTimeout,
+        tokens);
+  }
+
+  /**
+   * The tokens this configuration serves: itself, or one configuration per {@code hsm.tokens}
+   * entry, each with this section's settings and the entry's token, module and PIN.
+   */
+  public List<HsmConfig> members() {
+    if (tokens.isEmpty()) {
+      return List.of(this);
+    }
+    List<HsmConfig> out = new ArrayList<>();
+    for (TokenRef t : tokens) {
+      out.add(
+          forToken(
+              t.library() != null ? t.library() : library,
+              t.tokenLabel(),
+              t.slot(),
+              t.pin() != null ? t.pin() : pin));
+    }
+    return List.copyOf(out);
+  }
+
+  /** This section's settings for one token (no group). */
+  public HsmConfig forToken(Path lib, String label, Long slotId, PinSource userPin) {
+    return new HsmConfig(
+        lib,
+        label,
+        slotId,
+        userPin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes,
+        probeTimeout,
+        List.of());
   }
 
   /** Which signatures are checked before they leave the service. */
@@ -193,7 +240,8 @@ public record HsmConfig(
     if (library == null) {
       throw new ConfigException("hsm.library is required (path to the PKCS#11 module)");
     }
-    if ((tokenLabel == null || tokenLabel.isBlank()) && slot == null) {
+    tokens = tokens == null ? List.of() : List.copyOf(tokens);
+    if ((tokenLabel == null || tokenLabel.isBlank()) && slot == null && tokens.isEmpty()) {
       throw new ConfigException("hsm.tokenLabel or hsm.slot is required");
     }
     if (pin == null) {
@@ -223,7 +271,7 @@ public record HsmConfig(
     if (probeInterval.isNegative() || probeInterval.isZero()) {
       throw new ConfigException("hsm.probeInterval must be positive");
     }
-    if (probeTimeout == null || probeTimeout.compareTo(probeInterval) > 0) {
+    if (probeTimeout == null) {
       probeTimeout = probeInterval;
     }
     if (probeTimeout.isNegative() || probeTimeout.isZero()) {

@@ -105,6 +105,7 @@ public final class TokenSupervisor implements AutoCloseable {
   private volatile CompletableFuture<Generation> next = new CompletableFuture<>();
   private Duration backoff = FIRST_BACKOFF; // supervisor thread only
   private volatile boolean closed;
+  private volatile boolean waitForRecovery = true;
   private final boolean ownsToken;
 
   /**
@@ -170,6 +171,14 @@ public final class TokenSupervisor implements AutoCloseable {
   /** The keys, as the service serves them: each runs on the current generation. */
   public List<HsmKey> keys() {
     return List.copyOf(keys);
+  }
+
+  /**
+   * In an HA group a session failure is answered at once (the group moves the call to another
+   * token) instead of waiting for this token's next generation.
+   */
+  void waitForRecovery(boolean wait) {
+    this.waitForRecovery = wait;
   }
 
   /** How many probe rounds were skipped because the previous probe was still hung in the module. */
@@ -449,6 +458,9 @@ public final class TokenSupervisor implements AutoCloseable {
           throw e;
         }
         requestRecovery(g.number(), e);
+        if (!waitForRecovery) {
+          throw e;
+        }
         Generation n = await(following, g);
         if (n == null) {
           throw e;

@@ -34,7 +34,7 @@ class ProbeTimeoutIT {
         TestKeyholdService.builder()
             .token(shim.openToken())
             .probeInterval(Duration.ofMillis(200))
-            .probeTimeout(Duration.ofMillis(500))
+            .probeTimeout(Duration.ofSeconds(1))
             .metrics(true)
             .start()) {
       ManagedChannel ch = svc.channel("test-client");

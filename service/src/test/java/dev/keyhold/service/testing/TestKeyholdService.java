@@ -70,6 +70,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private Pkcs11Token token;
     private Duration probeInterval;
     private Duration probeTimeout;
+    private List<Pkcs11Token> group = List.of();
     private int maxStuckThreads;
     private boolean metrics;
     private Duration shutdownGrace;
@@ -125,6 +126,15 @@ public final class TestKeyholdService implements AutoCloseable {
     }
 
     /** How many HSM threads may be stuck before the service refuses calls (0: the default). */
+    /**
+     * Serves an HA group of these open tokens (each supervised on its own; the first one's module,
+     * label and PIN stand in the service's {@code hsm} section). They stay logged in at close.
+     */
+    public Builder tokens(List<Pkcs11Token> tokens) {
+      this.group = List.copyOf(tokens);
+      return this;
+    }
+
     /** How long one probe may take (default: the probe interval). */
     public Builder probeTimeout(Duration timeout) {
       this.probeTimeout = timeout;
@@ -157,7 +167,7 @@ public final class TestKeyholdService implements AutoCloseable {
       TestHsm hsm = TestHsm.shared();
       PkiDirectory pki = hsm.pki();
       Path audit = hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
-      Pkcs11Token served = token != null ? token : hsm.token();
+      Pkcs11Token served = !group.isEmpty() ? group.get(0) : token != null ? token : hsm.token();
       HsmConfig base = served.config();
       HsmConfig h =
           new HsmConfig(
@@ -173,7 +183,8 @@ public final class TestKeyholdService implements AutoCloseable {
               probeInterval,
               maxStuckThreads,
               null,
-              probeTimeout);
+              probeTimeout,
+              null);
       ServiceConfig cfg =
           new ServiceConfig(
               "127.0.0.1:" + port,
@@ -187,7 +198,11 @@ public final class TestKeyholdService implements AutoCloseable {
               shutdownGrace,
               ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS);
       try {
-        return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
+        KeyholdServer server =
+            group.isEmpty()
+                ? KeyholdServer.start(cfg, served, decorator)
+                : KeyholdServer.start(cfg, group, decorator);
+        return new TestKeyholdService(hsm, server, audit);
       } catch (Exception e) {
         throw new IllegalStateException("cannot start the test service: " + e.getMessage(), e);
       }
