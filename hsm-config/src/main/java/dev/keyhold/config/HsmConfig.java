@@ -33,6 +33,12 @@ import java.util.Set;
  * @param badPaddingCodes in {@code decryptMode: pkcs1}, the PKCS#11 return values of C_Decrypt that
  *     mean "bad padding" (the caller gets the substitute premaster); every other failure is an HSM
  *     failure. A per-module fact: SoftHSM answers bad padding with CKR_GENERAL_ERROR.
+ * @param probeTimeout how long one probe may take before the token is reported NOT_SERVING; a hung
+ *     probe is not repeated until it returns (one probe thread at most is ever stuck). Default: the
+ *     probe interval.
+ * @param tokens an HA group: several tokens holding the same keys, each with its own probe and
+ *     recovery ({@link #members()}); empty (default): the one token named by {@code tokenLabel} or
+ *     {@code slot}
  */
 public record HsmConfig(
     Path library,
@@ -46,7 +52,9 @@ public record HsmConfig(
     VerifyMode verifySignatures,
     Duration probeInterval,
     int maxStuckThreads,
-    List<String> badPaddingCodes) {
+    List<String> badPaddingCodes,
+    Duration probeTimeout,
+    List<TokenRef> tokens) {
 
   /** The bad-padding codes of every module (PKCS#11 v2.40 §5.8). */
   public static final List<String> STANDARD_BAD_PADDING_CODES =
@@ -69,6 +77,37 @@ public record HsmConfig(
           "CKR_USER_NOT_LOGGED_IN",
           "CKR_OBJECT_HANDLE_INVALID",
           "CKR_KEY_HANDLE_INVALID");
+
+  /** As the canonical constructor, with the default probe timeout (the probe interval). */
+  public HsmConfig(
+      Path library,
+      String tokenLabel,
+      Long slot,
+      PinSource pin,
+      int sessions,
+      int queue,
+      DecryptMode decryptMode,
+      String profile,
+      VerifyMode verifySignatures,
+      Duration probeInterval,
+      int maxStuckThreads,
+      List<String> badPaddingCodes) {
+    this(
+        library,
+        tokenLabel,
+        slot,
+        pin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes,
+        null,
+        null);
+  }
 
   /** As the canonical constructor, with the default probe, stuck-thread and padding settings. */
   public HsmConfig(
@@ -93,6 +132,8 @@ public record HsmConfig(
         verifySignatures,
         null,
         0,
+        null,
+        null,
         null);
   }
 
@@ -110,7 +151,9 @@ public record HsmConfig(
         verifySignatures,
         probeInterval,
         maxStuckThreads,
-        badPaddingCodes);
+        badPaddingCodes,
+        probeTimeout,
+        tokens);
   }
 
   /** This configuration reaching the token through another module (e.g. a test shim). */
@@ -127,7 +170,48 @@ public record HsmConfig(
         verifySignatures,
         probeInterval,
         maxStuckThreads,
-        badPaddingCodes);
+        badPaddingCodes,
+        probeTimeout,
+        tokens);
+  }
+
+  /**
+   * The tokens this configuration serves: itself, or one configuration per {@code hsm.tokens}
+   * entry, each with this section's settings and the entry's token, module and PIN.
+   */
+  public List<HsmConfig> members() {
+    if (tokens.isEmpty()) {
+      return List.of(this);
+    }
+    List<HsmConfig> out = new ArrayList<>();
+    for (TokenRef t : tokens) {
+      out.add(
+          forToken(
+              t.library() != null ? t.library() : library,
+              t.tokenLabel(),
+              t.slot(),
+              t.pin() != null ? t.pin() : pin));
+    }
+    return List.copyOf(out);
+  }
+
+  /** This section's settings for one token (no group). */
+  public HsmConfig forToken(Path lib, String label, Long slotId, PinSource userPin) {
+    return new HsmConfig(
+        lib,
+        label,
+        slotId,
+        userPin,
+        sessions,
+        queue,
+        decryptMode,
+        profile,
+        verifySignatures,
+        probeInterval,
+        maxStuckThreads,
+        badPaddingCodes,
+        probeTimeout,
+        List.of());
   }
 
   /** Which signatures are checked before they leave the service. */
@@ -180,7 +264,8 @@ public record HsmConfig(
     if (verifySignatures == null) {
       verifySignatures = vd.verifySignatures();
     }
-    if ((tokenLabel == null || tokenLabel.isBlank()) && slot == null) {
+    tokens = tokens == null ? List.of() : List.copyOf(tokens);
+    if ((tokenLabel == null || tokenLabel.isBlank()) && slot == null && tokens.isEmpty()) {
       throw new ConfigException("hsm.tokenLabel or hsm.slot is required");
     }
     if (pin == null) {
@@ -206,6 +291,12 @@ public record HsmConfig(
     }
     if (probeInterval.isNegative() || probeInterval.isZero()) {
       throw new ConfigException("hsm.probeInterval must be positive");
+    }
+    if (probeTimeout == null) {
+      probeTimeout = probeInterval;
+    }
+    if (probeTimeout.isNegative() || probeTimeout.isZero()) {
+      throw new ConfigException("hsm.probeTimeout must be positive");
     }
     if (maxStuckThreads < 0) {
       throw new ConfigException("hsm.maxStuckThreads must be >= 0 (0: half the sessions)");

@@ -141,7 +141,19 @@ public record ServiceConfig(
               hsm.verifySignatures(),
               hsm.probeInterval(),
               hsm.maxStuckThreads(),
-              hsm.badPaddingCodes());
+              hsm.badPaddingCodes(),
+              hsm.probeTimeout(),
+              hsm.tokens().stream()
+                  .map(
+                      ref ->
+                          new TokenRef(
+                              ref.library() == null ? null : base.resolve(ref.library()),
+                              ref.tokenLabel(),
+                              ref.slot(),
+                              ref.pin() != null && ref.pin().file() != null
+                                  ? PinSource.ofFile(base.resolve(ref.pin().file()))
+                                  : ref.pin()))
+                  .toList());
       Path auditFile = audit == null || audit.file() == null ? null : base.resolve(audit.file());
       return new ServiceConfig(
           listen,

@@ -20,6 +20,7 @@ import dev.keyhold.service.ops.OperationMetrics;
 import dev.keyhold.service.ops.ServiceHealth;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.pkcs11.TokenReport;
+import dev.keyhold.service.pkcs11.TokenGroup;
 import dev.keyhold.service.pkcs11.TokenSupervisor;
 import dev.keyhold.service.tls.PremasterDecryptors;
 import io.grpc.Server;
@@ -54,7 +55,7 @@ public final class KeyholdServer implements AutoCloseable {
   private final HealthStatusManager health;
   private final Keystore keystore;
   private final ServiceHealth serviceHealth;
-  private final TokenSupervisor supervisor;
+  private final List<TokenSupervisor> supervisors;
   private final java.time.Duration shutdownGrace;
   private final PolicyReloader policy;
 
@@ -66,14 +67,14 @@ public final class KeyholdServer implements AutoCloseable {
       MetricsServer metricsServer,
       HealthStatusManager health,
       ServiceHealth serviceHealth,
-      TokenSupervisor supervisor,
+      List<TokenSupervisor> supervisors,
       Keystore keystore,
       java.time.Duration shutdownGrace,
       PolicyReloader policy) {
     this.shutdownGrace = shutdownGrace;
     this.policy = policy;
     this.serviceHealth = serviceHealth;
-    this.supervisor = supervisor;
+    this.supervisors = List.copyOf(supervisors);
     this.server = server;
     this.executor = executor;
     this.audit = audit;
@@ -142,11 +143,25 @@ public final class KeyholdServer implements AutoCloseable {
         a.maxFiles());
   }
 
-  /** Opens the token and starts serving. */
+  /** Opens the token (or every token of {@code hsm.tokens}) and starts serving. */
   public static KeyholdServer start(ServiceConfig config) throws IOException {
-    Pkcs11Token token = Pkcs11Token.open(config.hsm());
-    logTokenReport(config.hsm(), token.slot());
-    return start(config, token, true, UnaryOperator.identity());
+    List<Pkcs11Token> tokens = new java.util.ArrayList<>();
+    for (dev.keyhold.config.HsmConfig member : config.hsm().members()) {
+      Pkcs11Token token = Pkcs11Token.open(member);
+      logTokenReport(member, token.slot());
+      tokens.add(token);
+    }
+    return start(config, tokens, true, UnaryOperator.identity());
+  }
+
+  /**
+   * Starts serving an HA group of open tokens (each with {@code config.hsm()}'s settings and its
+   * own module, token and PIN). The tokens stay logged in when the server closes.
+   */
+  public static KeyholdServer start(
+      ServiceConfig config, List<Pkcs11Token> tokens, UnaryOperator<HsmKey> decorator)
+      throws IOException {
+    return start(config, tokens, false, decorator);
   }
 
   /** The start-up report of what the token offers; a failure to ask is a warning, not fatal. */
@@ -165,21 +180,58 @@ public final class KeyholdServer implements AutoCloseable {
    */
   public static KeyholdServer start(
       ServiceConfig config, Pkcs11Token token, UnaryOperator<HsmKey> decorator) throws IOException {
-    return start(config, token, false, decorator);
+    return start(config, List.of(token), false, decorator);
   }
 
   private static KeyholdServer start(
-      ServiceConfig config, Pkcs11Token token, boolean ownsToken, UnaryOperator<HsmKey> decorator)
+      ServiceConfig config,
+      List<Pkcs11Token> tokens,
+      boolean ownsToken,
+      UnaryOperator<HsmKey> decorator)
       throws IOException {
     OperationMetrics metrics = new OperationMetrics();
     HealthStatusManager health = new HealthStatusManager();
     ServiceHealth serviceHealth =
         new ServiceHealth(health, List.of(KeyServiceGrpc.SERVICE_NAME), metrics);
-    String tokenName = tokenName(config.hsm());
-    TokenSupervisor supervisor =
-        new TokenSupervisor(tokenName, token, config.hsm(), ownsToken, serviceHealth);
-    serviceHealth.track(tokenName, supervisor.state());
-    List<HsmKey> keys = supervisor.keys().stream().map(k -> decorator.apply(k)).toList();
+    List<TokenSupervisor> supervisors = new java.util.ArrayList<>();
+    List<HsmKey> served;
+    if (tokens.size() == 1) {
+      dev.keyhold.config.HsmConfig c = tokens.get(0).config();
+      dev.keyhold.config.HsmConfig member =
+          config.hsm().tokens().isEmpty()
+              ? config.hsm()
+              : config.hsm().forToken(c.library(), c.tokenLabel(), c.slot(), c.pin());
+      String tokenName = tokenName(member);
+      TokenSupervisor supervisor =
+          new TokenSupervisor(tokenName, tokens.get(0), member, ownsToken, serviceHealth);
+      supervisors.add(supervisor);
+      serviceHealth.track(tokenName, supervisor.state());
+      served = supervisor.keys();
+    } else {
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (Pkcs11Token t : tokens) {
+        dev.keyhold.config.HsmConfig c = t.config();
+        dev.keyhold.config.HsmConfig member =
+            config.hsm().forToken(c.library(), c.tokenLabel(), c.slot(), c.pin());
+        String name = tokenName(member);
+        for (int i = 2; !names.add(name); i++) {
+          name = tokenName(member) + "#" + i;
+        }
+        TokenSupervisor supervisor = new TokenSupervisor(name, t, member, ownsToken, serviceHealth);
+        supervisors.add(supervisor);
+        serviceHealth.track(name, supervisor.state());
+      }
+      TokenGroup group;
+      try {
+        group = new TokenGroup(supervisors, metrics.registry());
+      } catch (RuntimeException e) {
+        supervisors.forEach(TokenSupervisor::close);
+        throw e;
+      }
+      serviceHealth.requireEveryKey(group::servesEveryKey);
+      served = group.keys();
+    }
+    List<HsmKey> keys = served.stream().map(k -> decorator.apply(k)).toList();
     Keystore keystore = new StaticKeystore(keys);
     CertificateExpiry.watch(
         keys.stream().map(HsmKey::description).toList(),
@@ -246,7 +298,7 @@ public final class KeyholdServer implements AutoCloseable {
             metricsServer,
             health,
             serviceHealth,
-            supervisor,
+            supervisors,
             keystore,
             config.shutdownGrace(),
             policy);
@@ -271,9 +323,14 @@ public final class KeyholdServer implements AutoCloseable {
     return serviceHealth;
   }
 
-  /** The token's supervisor: its state and generation. */
+  /** The (first) token's supervisor: its state and generation. */
   public TokenSupervisor token() {
-    return supervisor;
+    return supervisors.get(0);
+  }
+
+  /** Every token's supervisor, in configuration order (one unless {@code hsm.tokens}). */
+  public List<TokenSupervisor> tokens() {
+    return supervisors;
   }
 
   /**
@@ -326,7 +383,7 @@ public final class KeyholdServer implements AutoCloseable {
     }
     policy.close();
     executor.close();
-    supervisor.close();
+    supervisors.forEach(TokenSupervisor::close);
     if (metricsServer != null) {
       metricsServer.close();
     }

@@ -29,6 +29,7 @@ public final class ServiceHealth implements TokenState.Listener {
   private final Map<String, AtomicInteger> up = new ConcurrentHashMap<>();
   private volatile boolean stuck;
   private volatile boolean shuttingDown;
+  private volatile java.util.function.BooleanSupplier keysServed = () -> true;
   private ServingStatus reported; // guarded by this
 
   public ServiceHealth(HealthStatusManager grpc, List<String> services, OperationMetrics metrics) {
@@ -65,6 +66,15 @@ public final class ServiceHealth implements TokenState.Listener {
     update();
   }
 
+  /**
+   * An HA group's readiness rule: serving only while {@code everyKeyServed} (every key is held by a
+   * token that serves), on top of "at least one token serves".
+   */
+  public void requireEveryKey(java.util.function.BooleanSupplier everyKeyServed) {
+    this.keysServed = everyKeyServed;
+    update();
+  }
+
   /** Too many HSM threads are stuck past their callers' deadlines (or no longer). */
   public synchronized void stuck(boolean tooMany) {
     if (stuck != tooMany) {
@@ -86,7 +96,10 @@ public final class ServiceHealth implements TokenState.Listener {
 
   /** Whether the service should get traffic: {@code /readyz} and gRPC health. */
   public boolean ready() {
-    return !shuttingDown && !stuck && tokens.values().stream().anyMatch(TokenState::serving);
+    return !shuttingDown
+        && !stuck
+        && tokens.values().stream().anyMatch(TokenState::serving)
+        && keysServed.getAsBoolean();
   }
 
   private synchronized void update() {

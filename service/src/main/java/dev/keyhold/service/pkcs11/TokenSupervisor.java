@@ -51,6 +51,13 @@ import org.slf4j.LoggerFactory;
  * sessions the module invalidated (session handle invalid, token removed) is kept reachable, so it
  * never closes a handle the module has given to someone else; such events come from the device,
  * spaced by the backoff, not from callers.
+ *
+ * <p>The probe runs on a worker thread of its own and is bounded by {@code hsm.probeTimeout}: a
+ * probe that does not answer in time marks the token NOT_SERVING. While it stays hung, no new probe
+ * is started (at most one probe thread is ever stuck in the module); each skipped round is counted
+ * ({@link #probesSkipped()}). When the hung call returns, the next round probes again and the token
+ * serves again on success. A hung probe does not trigger a re-initialisation: a new provider on the
+ * same hung device would only hang once more.
  */
 public final class TokenSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TokenSupervisor.class);
@@ -83,7 +90,12 @@ public final class TokenSupervisor implements AutoCloseable {
   private final HsmConfig config;
   private final TokenState.Listener listener;
   private final Duration interval;
+  private final Duration probeTimeout;
   private final ScheduledExecutorService thread;
+  private final java.util.concurrent.ExecutorService probeWorker;
+  private final java.util.concurrent.atomic.AtomicLong probesSkipped =
+      new java.util.concurrent.atomic.AtomicLong();
+  private java.util.concurrent.Future<?> probeInFlight; // supervisor thread only
   private final List<SupervisedKey> keys;
   private final Signer probeSigner = new Signer(VerifyMode.ALL);
   private final AtomicBoolean recoveryQueued = new AtomicBoolean();
@@ -93,6 +105,7 @@ public final class TokenSupervisor implements AutoCloseable {
   private volatile CompletableFuture<Generation> next = new CompletableFuture<>();
   private Duration backoff = FIRST_BACKOFF; // supervisor thread only
   private volatile boolean closed;
+  private volatile boolean waitForRecovery = true;
   private final boolean ownsToken;
 
   /**
@@ -113,6 +126,7 @@ public final class TokenSupervisor implements AutoCloseable {
     this.ownsToken = ownsToken;
     this.listener = listener;
     this.interval = config.probeInterval();
+    this.probeTimeout = config.probeTimeout();
     Map<String, Pkcs11Key> found = byName(token.discoverKeys());
     this.current = new Generation(1, token, found);
     List<SupervisedKey> ks = new ArrayList<>();
@@ -124,6 +138,13 @@ public final class TokenSupervisor implements AutoCloseable {
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "keyhold-probe-" + name);
+              t.setDaemon(true);
+              return t;
+            });
+    this.probeWorker =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "keyhold-probe-call-" + name);
               t.setDaemon(true);
               return t;
             });
@@ -152,6 +173,19 @@ public final class TokenSupervisor implements AutoCloseable {
     return List.copyOf(keys);
   }
 
+  /**
+   * In an HA group a session failure is answered at once (the group moves the call to another
+   * token) instead of waiting for this token's next generation.
+   */
+  void waitForRecovery(boolean wait) {
+    this.waitForRecovery = wait;
+  }
+
+  /** How many probe rounds were skipped because the previous probe was still hung in the module. */
+  public long probesSkipped() {
+    return probesSkipped.get();
+  }
+
   /** How many times the provider was re-created (1 at start). */
   public long generation() {
     return current.number();
@@ -164,15 +198,73 @@ public final class TokenSupervisor implements AutoCloseable {
       return; // a recovery is queued: it probes the new generation itself
     }
     Generation g = current;
+    if (probeInFlight != null && !probeInFlight.isDone()) {
+      probesSkipped.incrementAndGet();
+      return; // the last probe is still hung: do not pile up threads in the module
+    }
     try {
-      check(g);
+      timedCheck(g);
       if (state != TokenState.SERVING) {
         transition(TokenState.SERVING, "the probe succeeded");
       }
+    } catch (ProbeTimeout t) {
+      transition(TokenState.NOT_SERVING, t.getMessage());
     } catch (RuntimeException | GeneralSecurityException e) {
       HsmException h = HsmFailures.classify(e);
       transition(TokenState.NOT_SERVING, "the probe failed: " + describe(h));
       requestRecovery(g.number(), h);
+    }
+  }
+
+  /** The probe did not answer within {@code hsm.probeTimeout}, or the previous one is hung. */
+  private static final class ProbeTimeout extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    ProbeTimeout(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /**
+   * {@link #check} on the probe worker, waiting at most {@code hsm.probeTimeout}. On the supervisor
+   * thread only.
+   */
+  private void timedCheck(Generation g) throws GeneralSecurityException, ProbeTimeout {
+    if (probeInFlight != null && !probeInFlight.isDone()) {
+      throw new ProbeTimeout("the previous probe is still hung in the module");
+    }
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    try {
+      probeInFlight =
+          probeWorker.submit(
+              () -> {
+                try {
+                  check(g);
+                  f.complete(null);
+                } catch (RuntimeException | GeneralSecurityException e) {
+                  f.completeExceptionally(e);
+                }
+              });
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      throw new ProbeTimeout("the supervisor is closing");
+    }
+    try {
+      f.get(probeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new ProbeTimeout(
+          "the probe did not answer within hsm.probeTimeout (" + probeTimeout.toMillis() + " ms)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProbeTimeout("interrupted while probing");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof GeneralSecurityException gse) {
+        throw gse;
+      }
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(c);
     }
   }
 
@@ -245,7 +337,7 @@ public final class TokenSupervisor implements AutoCloseable {
         }
       }
       Generation g = new Generation(old.number() + 1, token, found);
-      check(g);
+      timedCheck(g);
       if (handlesGone) {
         keptReachable.add(old);
       }
@@ -263,7 +355,7 @@ public final class TokenSupervisor implements AutoCloseable {
             old.keys().size());
       }
       transition(TokenState.SERVING, "sessions replaced (generation " + g.number() + ")");
-    } catch (RuntimeException | GeneralSecurityException e) {
+    } catch (RuntimeException | GeneralSecurityException | ProbeTimeout e) {
       // The device failed again: whatever it did to the old generation's handles is unknown, so
       // the old generation stays out of the collector's reach once replaced.
       handlesGone = true;
@@ -310,6 +402,7 @@ public final class TokenSupervisor implements AutoCloseable {
   public void close() {
     closed = true;
     thread.shutdownNow();
+    probeWorker.shutdownNow();
     try {
       thread.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -365,6 +458,9 @@ public final class TokenSupervisor implements AutoCloseable {
           throw e;
         }
         requestRecovery(g.number(), e);
+        if (!waitForRecovery) {
+          throw e;
+        }
         Generation n = await(following, g);
         if (n == null) {
           throw e;

@@ -69,6 +69,8 @@ public final class TestKeyholdService implements AutoCloseable {
     private int port = 0;
     private Pkcs11Token token;
     private Duration probeInterval;
+    private Duration probeTimeout;
+    private List<Pkcs11Token> group = List.of();
     private int maxStuckThreads;
     private boolean metrics;
     private Duration shutdownGrace;
@@ -148,6 +150,21 @@ public final class TestKeyholdService implements AutoCloseable {
     }
 
     /** How many HSM threads may be stuck before the service refuses calls (0: the default). */
+    /**
+     * Serves an HA group of these open tokens (each supervised on its own; the first one's module,
+     * label and PIN stand in the service's {@code hsm} section). They stay logged in at close.
+     */
+    public Builder tokens(List<Pkcs11Token> tokens) {
+      this.group = List.copyOf(tokens);
+      return this;
+    }
+
+    /** How long one probe may take (default: the probe interval). */
+    public Builder probeTimeout(Duration timeout) {
+      this.probeTimeout = timeout;
+      return this;
+    }
+
     public Builder maxStuckThreads(int n) {
       this.maxStuckThreads = n;
       return this;
@@ -178,7 +195,9 @@ public final class TestKeyholdService implements AutoCloseable {
               ? auditFile
               : hsm.root().resolve("audit-" + N.incrementAndGet() + ".log");
       Pkcs11Token served =
-          token != null ? token : noRawRsaToken ? hsm.noRawRsaToken() : hsm.token();
+          !group.isEmpty()
+              ? group.get(0)
+              : token != null ? token : noRawRsaToken ? hsm.noRawRsaToken() : hsm.token();
       HsmConfig base = served.config();
       HsmConfig h =
           new HsmConfig(
@@ -193,6 +212,8 @@ public final class TestKeyholdService implements AutoCloseable {
               verifySignatures,
               probeInterval,
               maxStuckThreads,
+              null,
+              probeTimeout,
               null);
       ServiceConfig cfg =
           new ServiceConfig(
@@ -208,7 +229,11 @@ public final class TestKeyholdService implements AutoCloseable {
               ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS,
               auditConfig);
       try {
-        return new TestKeyholdService(hsm, KeyholdServer.start(cfg, served, decorator), audit);
+        KeyholdServer server =
+            group.isEmpty()
+                ? KeyholdServer.start(cfg, served, decorator)
+                : KeyholdServer.start(cfg, group, decorator);
+        return new TestKeyholdService(hsm, server, audit);
       } catch (Exception e) {
         throw new IllegalStateException("cannot start the test service: " + e.getMessage(), e);
       }
