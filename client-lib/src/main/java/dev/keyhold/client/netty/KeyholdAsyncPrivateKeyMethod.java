@@ -191,18 +191,19 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
           if (error == null) {
             p.trySuccess(result);
           } else {
-            KeyholdHandshakeAlerts.markFailed(engine);
-            p.tryFailure(
+            Throwable cause =
                 error instanceof CompletionException && error.getCause() != null
                     ? error.getCause()
-                    : error);
+                    : error;
+            KeyholdHandshakeAlerts.markFailed(engine, cause);
+            p.tryFailure(cause);
           }
         });
     return p;
   }
 
   private static Future<byte[]> failed(SSLEngine engine, Throwable e) {
-    KeyholdHandshakeAlerts.markFailed(engine);
+    KeyholdHandshakeAlerts.markFailed(engine, e);
     return ImmediateEventExecutor.INSTANCE.newFailedFuture(e);
   }
 }

@@ -39,24 +39,35 @@ public final class KeyholdHandshakeAlerts extends ChannelInboundHandlerAdapter {
 
   private KeyholdHandshakeAlerts() {}
 
-  /** Records on the engine's session that a Keyhold key operation failed. */
-  static void markFailed(SSLEngine engine) {
+  /** Records on the engine's session that a Keyhold key operation failed, and why. */
+  static void markFailed(SSLEngine engine, Throwable why) {
     SSLSession s = engine.getHandshakeSession();
     if (s == null) {
       s = engine.getSession();
     }
     try {
-      s.putValue(FAILED, Boolean.TRUE);
+      s.putValue(FAILED, why != null ? why : new IllegalStateException("key operation failed"));
     } catch (RuntimeException ignored) {
       // A session that cannot hold values only costs us the alert; the handshake fails anyway.
     }
   }
 
   static boolean failed(SSLEngine engine) {
+    return keyOperationFailure(engine) != null;
+  }
+
+  /**
+   * Why Keyhold's private-key step failed on this server engine's handshake (typically a {@code
+   * KeyholdException} saying whether Keyhold refused or was unavailable), or {@code null} if it did
+   * not fail. BoringSSL reports such a handshake only as a generic failure; servers that want to
+   * log the reason (one clear line when Keyhold refuses or is down) read it here on {@code
+   * SslHandshakeCompletionEvent}.
+   */
+  public static Throwable keyOperationFailure(SSLEngine engine) {
     try {
-      return engine.getSession().getValue(FAILED) != null;
+      return engine.getSession().getValue(FAILED) instanceof Throwable t ? t : null;
     } catch (RuntimeException e) {
-      return false;
+      return null;
     }
   }
 

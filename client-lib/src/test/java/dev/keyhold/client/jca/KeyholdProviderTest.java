@@ -44,9 +44,13 @@ class KeyholdProviderTest {
   static KeyPair ecPair;
   static KeyholdPrivateKey rsaHandle;
   static KeyholdPrivateKey ecHandle;
+  static boolean installedBefore;
 
   @BeforeAll
   static void setUp() throws Exception {
+    // Installed JVM-wide for this class only: removed again in tearDown unless it was already
+    // there, so later test classes in the same JVM see the JDK's own provider order.
+    installedBefore = Security.getProvider(KeyholdProvider.NAME) != null;
     KeyholdProvider.install();
     offline = OfflineClients.unreachable(dir);
     rsaPair = OfflineClients.rsa(2048);
@@ -57,6 +61,9 @@ class KeyholdProviderTest {
 
   @AfterAll
   static void tearDown() {
+    if (!installedBefore) {
+      Security.removeProvider(KeyholdProvider.NAME);
+    }
     offline.close();
   }
 

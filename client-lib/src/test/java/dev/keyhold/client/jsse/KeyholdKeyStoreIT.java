@@ -87,7 +87,15 @@ class KeyholdKeyStoreIT {
     assertThat(
             TlsPeers.awaitCount(() -> svc.metrics().count("decrypt_premaster", "ok"), decrypts + 1))
         .isEqualTo(decrypts + 1);
-    assertThat(km).isNotNull();
+    // The JDK's key manager picks the Keyhold entries by key type, with their own chains.
+    String rsaAlias = km.chooseServerAlias("RSA", null, null);
+    assertThat(rsaAlias).endsWith("rsa2048");
+    assertThat(km.getPrivateKey(rsaAlias)).isInstanceOf(KeyholdPrivateKey.class);
+    assertThat(km.getCertificateChain(rsaAlias)).startsWith(rsaLeaf);
+    String ecAlias = km.chooseServerAlias("EC", null, null);
+    assertThat(ecAlias).endsWith("ec-p256");
+    assertThat(km.getPrivateKey(ecAlias)).isInstanceOf(KeyholdPrivateKey.class);
+    assertThat(km.getCertificateChain(ecAlias)[0]).isEqualTo(ks.getCertificate("ec-p256"));
   }
 
   @Test

@@ -7,7 +7,7 @@ import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.client.testing.SilentListener;
 import dev.keyhold.client.testing.TestClients;
-import dev.keyhold.service.testing.SlowKey;
+import dev.keyhold.service.testing.FaultShim;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -31,14 +31,20 @@ class NettyFailureIT {
 
   @Test
   void hsmFailing_handshakeAlert_thenServerServesAgain() throws Exception {
-    SlowKey.Control ctrl = new SlowKey.Control();
-    try (TestKeyholdService svc = TestKeyholdService.builder().decorator(ctrl.decorator()).start();
+    // A real PKCS#11 failure: the fault shim makes SoftHSM's C_Sign and C_Decrypt answer
+    // CKR_DEVICE_ERROR, below SunPKCS11, exactly as a failing HSM would.
+    FaultShim shim = FaultShim.create();
+    try (TestKeyholdService svc =
+            TestKeyholdService.builder()
+                .token(shim.openToken())
+                .probeInterval(Duration.ofMillis(200))
+                .start();
         KeyholdClient client = client(svc, "test-client", Duration.ofSeconds(10))) {
       SslContext ctx = KeyholdSslContexts.forServer(client, "rsa2048");
       try (TestHttpsServer server = new TestHttpsServer(ctx, 1);
           KeepAliveHttpsConnection established =
               KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
-        ctrl.failure = new java.security.ProviderException("CKR_DEVICE_ERROR");
+        shim.failFunctions(FaultShim.DEVICE_ERROR, "C_Sign", "C_Decrypt");
 
         Throwable t = catchThrowable(() -> KeepAliveHttpsConnection.open(server.port(), "TLSv1.3"));
         assertThat(t).isInstanceOf(SSLException.class).hasMessageContaining("alert");
@@ -54,12 +60,19 @@ class NettyFailureIT {
         assertThat(rsaKx.output()).contains("alert").doesNotContain("Hello from Keyhold");
 
         // The same event loop still serves the established connection, and new ones once the HSM is
-        // back.
+        // back (the device error took the token out of service until the probe finds it well).
         assertThat(established.get()).startsWith("Hello from Keyhold");
-        ctrl.failure = null;
-        try (KeepAliveHttpsConnection again =
-            KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
-          assertThat(again.get()).startsWith("Hello from Keyhold");
+        shim.clear();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+          try (KeepAliveHttpsConnection again =
+              KeepAliveHttpsConnection.open(server.port(), "TLSv1.3")) {
+            assertThat(again.get()).startsWith("Hello from Keyhold");
+            break;
+          } catch (SSLException notYet) {
+            assertThat(System.nanoTime()).as("served again within 30 s").isLessThan(until);
+            Thread.sleep(50); // polling interval while the probe brings the token back
+          }
         }
       } finally {
         ReferenceCountUtil.release(ctx);

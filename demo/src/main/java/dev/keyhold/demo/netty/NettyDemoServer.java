@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * can be compared with the same number of threads. The server never blocks its event loop: with an
  * asynchronous private-key method the handshake is parked while the key operation runs.
  *
- * <p>Security note: the server logs handshake failures at debug level only, with the exception
- * class and message (never key material).
+ * <p>When Keyhold refuses or is down, the server logs one WARN line per change of state ({@link
+ * KeyholdFailureLog}); other handshake failures (scanners, peers that leave) stay at debug level.
+ * Security note: lines hold the exception class and message, never key material.
  */
 public final class NettyDemoServer {
   private static final Logger LOG = LoggerFactory.getLogger(NettyDemoServer.class);
@@ -150,6 +151,7 @@ public final class NettyDemoServer {
     EventLoopGroup workers =
         new MultiThreadIoEventLoopGroup(eventLoopThreads, NioIoHandler.newFactory());
     Counters counters = new Counters();
+    KeyholdFailureLog keyholdFailures = new KeyholdFailureLog(LOG);
     try {
       ServerBootstrap b =
           new ServerBootstrap()
@@ -165,7 +167,7 @@ public final class NettyDemoServer {
                           .addLast("tls", tlsHandler.apply(ch))
                           // BoringSSL sends no alert when an offloaded key step fails; this does.
                           .addLast("keyhold-alerts", KeyholdHandshakeAlerts.INSTANCE)
-                          .addLast("handshake", new HandshakeWatcher(counters))
+                          .addLast("handshake", new HandshakeWatcher(counters, keyholdFailures))
                           .addLast("http", new HttpServerCodec())
                           .addLast("aggregate", new HttpObjectAggregator(16 * 1024))
                           .addLast("page", new PageHandler(counters));
@@ -189,16 +191,27 @@ public final class NettyDemoServer {
   private static final class HandshakeWatcher
       extends io.netty.channel.ChannelInboundHandlerAdapter {
     private final Counters counters;
+    private final KeyholdFailureLog keyholdFailures;
 
-    HandshakeWatcher(Counters counters) {
+    HandshakeWatcher(Counters counters, KeyholdFailureLog keyholdFailures) {
       this.counters = counters;
+      this.keyholdFailures = keyholdFailures;
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof SslHandshakeCompletionEvent e) {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        Throwable keyhold =
+            tls == null ? null : KeyholdHandshakeAlerts.keyOperationFailure(tls.engine());
         if (e.isSuccess()) {
           counters.handshakesOk.incrementAndGet();
+          keyholdFailures.succeeded();
+        } else if (keyhold != null) {
+          // Log before counting, so a caller that waits for the count also sees the line.
+          keyholdFailures.failed(ctx.channel().remoteAddress(), keyhold);
+          counters.handshakesFailed.incrementAndGet();
+          ctx.close();
         } else {
           counters.handshakesFailed.incrementAndGet();
           LOG.debug(

@@ -182,6 +182,8 @@ class JsseDemoServerIT {
 
   @Test
   void handshakeCount_afterPeers_matchesAndNoFailures() throws Exception {
+    long okBefore = server.handshakesOk();
+    long failedBefore = server.handshakesFailed();
     Proc p =
         Proc.run(
             List.of(
@@ -197,8 +199,10 @@ class JsseDemoServerIT {
             null,
             PEER_TIMEOUT);
     assertThat(p.exit()).as(p.all()).isZero();
-    assertThat(server.handshakesOk()).isPositive();
-    assertThat(server.handshakesFailed()).isZero();
+    assertThat(p.stdout()).contains("hello from Keyhold");
+    // One peer, one handshake: the server counted exactly it, and no failure.
+    assertThat(server.handshakesOk()).isEqualTo(okBefore + 1);
+    assertThat(server.handshakesFailed()).isEqualTo(failedBefore);
   }
 
   private static long awaitCount(String op, long expected) throws InterruptedException {
