@@ -112,7 +112,7 @@ public final class TimingBench {
           v == Variant.VALID
               ? null
               : TimingStatistics.bootstrapMedianDifference(
-                  valid, x, s.resamples(), 0.95, seed + v.ordinal());
+                  valid, x, s.resamples(), 0.95, seed + v.label().hashCode());
       if (v != Variant.VALID) {
         invalid.add(x);
         if (mw.pTwoSided() < alpha) {

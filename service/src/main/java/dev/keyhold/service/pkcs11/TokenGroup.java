@@ -225,13 +225,22 @@ public final class TokenGroup {
     }
 
     @Override
-    public boolean verifiesNatively(SignatureScheme scheme, byte[] digest, byte[] signature) {
-      for (Map.Entry<Member, RawRsaKey> e : members) {
-        if (e.getKey().supervisor.state() == TokenState.SERVING) {
-          return e.getValue().verifiesNatively(scheme, digest, signature);
-        }
-      }
-      return false;
+    public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+      return run(k -> k.pkcs1Sign(data));
+    }
+
+    /**
+     * The group's members hold the same key; its RSA path (raw RSA or not) is read from the first
+     * member, as every member's token reads the same key's allowed mechanisms.
+     */
+    @Override
+    public boolean allowsRawRsa() {
+      return members.get(0).getValue().allowsRawRsa();
+    }
+
+    @Override
+    public boolean signsPssInHsm() {
+      return members.get(0).getValue().signsPssInHsm();
     }
 
     @Override
