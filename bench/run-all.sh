@@ -88,6 +88,12 @@ hs --key-name rsa2048 -c 16 --tls TLSv1.2 --cipher TLS_RSA_WITH_AES_128_GCM_SHA2
 step "handshakes TLS 1.2 ECDHE-ECDSA"
 hs --key-name ec-p256 -c 16 --tls TLSv1.2 --cipher TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 --name handshakes-p256-tls12-ecdhe
 
+# 7. ~1 min: DecryptPremaster latency, valid against every invalid ciphertext kind (no padding
+# oracle by timing): Mann-Whitney U and a bootstrap interval per kind, into timing-rsa2048.md.
+step "DecryptPremaster timing, valid vs invalid"
+if [ "${QUICK:-0}" = 1 ]; then T="--calls-per-variant 50 --warmup-calls 50"; else T="--calls-per-variant 3000 --warmup-calls 3000"; fi
+$B timing --config "$cfg" --start-service $TLS $T --key-name rsa2048 --out "$OUT"
+
 step "summary"
 $B summary --in "$OUT" --out "$OUT/SUMMARY.md" --start-load "$load"
 echo "run-all: done; the README's benchmark section links $OUT/SUMMARY.md"
