@@ -22,7 +22,8 @@ import picocli.CommandLine.Command;
       OpsCommand.class,
       HandshakesCommand.class,
       SummaryCommand.class,
-      TimingCommand.class
+      TimingCommand.class,
+      SoakCommand.class
     })
 public final class BenchMain {
   static String[] args = new String[0];

@@ -247,6 +247,9 @@ public final class KeyholdServer implements AutoCloseable {
     Gauge.builder("keyhold.hsm.stuck.threads", executor, HsmExecutor::stuckThreads)
         .description("HSM executor threads still in a PKCS#11 call past their caller's deadline")
         .register(metrics.registry());
+    Gauge.builder("keyhold.hsm.threads", executor, HsmExecutor::liveThreads)
+        .description("HSM executor threads alive (each runs PKCS#11 calls on its own session)")
+        .register(metrics.registry());
     PolicyReloader policy = new PolicyReloader(new Policy(config.policy()), metrics);
     KeyServiceImpl api =
         new KeyServiceImpl(

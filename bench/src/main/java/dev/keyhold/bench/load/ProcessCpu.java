@@ -92,6 +92,21 @@ public final class ProcessCpu {
     return statusField("VmHWM:");
   }
 
+  /** The number of threads of the process now, from {@code Threads:} in /proc/PID/status. */
+  public OptionalLong threadCount() {
+    try {
+      String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
+      for (String line : status.split("\n")) {
+        if (line.startsWith("Threads:")) {
+          return OptionalLong.of(Long.parseLong(line.substring(8).trim()));
+        }
+      }
+      return OptionalLong.empty();
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+  }
+
   private OptionalLong statusField(String field) {
     try {
       return parseStatusKib(

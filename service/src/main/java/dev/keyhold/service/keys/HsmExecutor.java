@@ -61,6 +61,14 @@ public final class HsmExecutor implements AutoCloseable {
     return pool.getCorePoolSize();
   }
 
+  /**
+   * Threads of the pool alive now, each with its own HSM session in use while it runs a call: flat
+   * over a soak unless threads die or leak.
+   */
+  public int liveThreads() {
+    return pool.getPoolSize();
+  }
+
   /** A thread's call outlived its caller's deadline and is still in the HSM. */
   public void stuck() {
     stuckListener.accept(stuck.incrementAndGet());
