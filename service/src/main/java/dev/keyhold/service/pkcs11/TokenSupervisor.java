@@ -105,6 +105,7 @@ public final class TokenSupervisor implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private volatile List<SupervisedKey> keys;
   private volatile KeysListener keysListener = (k, n) -> {};
+  private final java.util.Set<String> missingOnce = new java.util.HashSet<>(); // supervisor thread
   private final Signer probeSigner = new Signer(VerifyMode.ALL);
   private final AtomicBoolean recoveryQueued = new AtomicBoolean();
   private final List<Generation> keptReachable = new ArrayList<>(); // supervisor thread only
@@ -218,6 +219,7 @@ public final class TokenSupervisor implements AutoCloseable {
       return 0;
     }
     Map<String, Pkcs11Key> now = byName(found);
+    missingOnce.removeAll(now.keySet());
     Map<String, SupervisedKey> served = new LinkedHashMap<>();
     for (SupervisedKey k : keys) {
       served.put(k.description().name(), k);
@@ -249,9 +251,20 @@ public final class TokenSupervisor implements AutoCloseable {
               : " (moved to another key)");
       retireIfMoved(g, old.description(), d, retired);
     }
+    missingOnce.retainAll(served.keySet());
     for (SupervisedKey gone : served.values()) {
+      String n = gone.description().name();
+      Pkcs11Key held = g.keys().get(n);
+      if (missingOnce.add(n) && held != null) {
+        // Missing once: a certificate import replaces the object in two steps, so it is kept
+        // until a second re-scan agrees.
+        now.put(n, held);
+        serving.add(gone);
+        continue;
+      }
+      missingOnce.remove(n);
       changed++;
-      log.info("token {}: key '{}' is no longer on the token", name, gone.description().name());
+      log.info("token {}: key '{}' is no longer on the token", name, n);
       retireIfMoved(g, gone.description(), null, retired);
     }
     if (changed == 0) {
