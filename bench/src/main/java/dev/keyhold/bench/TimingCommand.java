@@ -89,9 +89,7 @@ final class TimingCommand implements Callable<Integer> {
     json.put("environment", dev.keyhold.bench.report.Environment.capture());
     json.put("result", r);
     Path jsonFile = out.resolve("timing-" + keyName + ".json");
-    new ObjectMapper()
-        .enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValue(jsonFile.toFile(), json);
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(jsonFile.toFile(), json);
     String md = TimingBench.markdown(r);
     Path mdFile = out.resolve("timing-" + keyName + ".md");
     Files.writeString(mdFile, md);

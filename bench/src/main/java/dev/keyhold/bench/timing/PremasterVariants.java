@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * Encrypted pre-master secrets for the timing benchmark: one valid PKCS#1 v1.5 block and every
- * malformation the security issue lists, each encrypted with the key's public exponent (raw RSA, so
- * the malformed blocks reach the service exactly as built). "Equal to the modulus" is left out: it
- * is refused on public data before any private operation (client-lib and the service check the
+ * malformation the security issue lists, each encrypted with the key's public exponent (raw RSA,
+ * so the malformed blocks reach the service exactly as built). "Equal to the modulus" is left out:
+ * it is refused on public data before any private operation (client-lib and the service check the
  * range), so it has nothing to time.
  */
 public final class PremasterVariants {

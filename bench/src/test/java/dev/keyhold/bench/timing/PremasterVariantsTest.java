@@ -55,9 +55,7 @@ class PremasterVariantsTest {
           }
           case ALL_ZEROS -> assertThat(b).containsOnly(0);
         }
-        if (v != Variant.WRONG_FIRST_BYTE
-            && v != Variant.WRONG_BLOCK_TYPE
-            && v != Variant.ALL_ZEROS) {
+        if (v != Variant.WRONG_FIRST_BYTE && v != Variant.WRONG_BLOCK_TYPE && v != Variant.ALL_ZEROS) {
           assertThat(Arrays.copyOfRange(b, 0, 2)).containsExactly(0, 2);
         }
       }
