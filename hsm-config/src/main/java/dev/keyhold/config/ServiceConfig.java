@@ -20,6 +20,8 @@ import java.util.List;
  * @param shutdownGrace how long in-flight calls may take to finish after SIGTERM
  * @param expiryWarningDays how many days before a key's certificate expires the service warns
  * @param auditConfig failure handling, checkpoints and rotation of the audit log
+ * @param rescanInterval how often the token is re-read for renewed certificates and keys moved to a
+ *     new name ({@code keys.rescanInterval}); zero turns the re-scan off
  */
 public record ServiceConfig(
     String listen,
@@ -32,10 +34,42 @@ public record ServiceConfig(
     Duration maxConnectionAge,
     Duration shutdownGrace,
     int expiryWarningDays,
-    AuditConfig auditConfig) {
+    AuditConfig auditConfig,
+    Duration rescanInterval) {
 
   /** The default number of days before expiry at which the service starts warning. */
   public static final int DEFAULT_EXPIRY_WARNING_DAYS = 30;
+
+  /** The default interval of the token re-scan ({@code keys.rescanInterval}). */
+  public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofSeconds(10);
+
+  /** As the canonical constructor, with the default re-scan interval. */
+  public ServiceConfig(
+      String listen,
+      TlsConfig tls,
+      HsmConfig hsm,
+      List<PolicyRule> policy,
+      Path audit,
+      String metricsListen,
+      int maxMessageBytes,
+      Duration maxConnectionAge,
+      Duration shutdownGrace,
+      int expiryWarningDays,
+      AuditConfig auditConfig) {
+    this(
+        listen,
+        tls,
+        hsm,
+        policy,
+        audit,
+        metricsListen,
+        maxMessageBytes,
+        maxConnectionAge,
+        shutdownGrace,
+        expiryWarningDays,
+        auditConfig,
+        DEFAULT_RESCAN_INTERVAL);
+  }
 
   /** As the canonical constructor, with the default shutdown grace, expiry warning and audit. */
   public ServiceConfig(
@@ -93,6 +127,13 @@ public record ServiceConfig(
     }
     if (expiryWarningDays < 0) {
       throw new ConfigException("keys.expiryWarningDays must be >= 0 (0 turns the warning off)");
+    }
+    if (rescanInterval == null) {
+      rescanInterval = DEFAULT_RESCAN_INTERVAL;
+    }
+    if (rescanInterval.isNegative()) {
+      throw new ConfigException(
+          "keys.rescanInterval must not be negative (0 turns the re-scan off)");
     }
   }
 
@@ -176,7 +217,8 @@ public record ServiceConfig(
                   audit.checkpointInterval(),
                   audit.checkpointLines(),
                   audit.maxBytes(),
-                  audit.maxFiles()));
+                  audit.maxFiles()),
+          keys == null ? null : keys.rescanInterval());
     }
   }
 
@@ -194,7 +236,7 @@ public record ServiceConfig(
   record MetricsSection(String listen) {}
 
   /** {@code keys:} settings about the served keys. */
-  record KeysSection(Integer expiryWarningDays) {}
+  record KeysSection(Integer expiryWarningDays, Duration rescanInterval) {}
 
   /** A host and port, parsed from {@code host:port} or {@code [v6]:port}. */
   public record HostPort(String host, int port) {

@@ -13,6 +13,7 @@ import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.keys.Keystore;
 import dev.keyhold.service.keys.Signer;
 import dev.keyhold.service.keys.StaticKeystore;
+import dev.keyhold.service.keys.SwappableKeystore;
 import dev.keyhold.service.ops.AuditLog;
 import dev.keyhold.service.ops.CertificateExpiry;
 import dev.keyhold.service.ops.MetricsServer;
@@ -232,7 +233,7 @@ public final class KeyholdServer implements AutoCloseable {
       served = group.keys();
     }
     List<HsmKey> keys = served.stream().map(k -> decorator.apply(k)).toList();
-    Keystore keystore = new StaticKeystore(keys);
+    SwappableKeystore keystore = new SwappableKeystore(new StaticKeystore(keys));
     CertificateExpiry.watch(
         keys.stream().map(HsmKey::description).toList(),
         config.expiryWarningDays(),
@@ -269,6 +270,9 @@ public final class KeyholdServer implements AutoCloseable {
             .clientAuth(ClientAuth.REQUIRE)
             .protocols("TLSv1.3")
             .build();
+    if (supervisors.size() == 1) { // an HA group's keys are matched once, at start
+      watchKeys(config, supervisors.get(0), keystore, decorator, metrics);
+    }
     ServiceConfig.HostPort listen = config.listenAddress();
     Server server =
         NettyServerBuilder.forAddress(new InetSocketAddress(listen.host(), listen.port()))
@@ -312,6 +316,29 @@ public final class KeyholdServer implements AutoCloseable {
         executor.threads(),
         keys.stream().map(k -> k.description().toString()).toList());
     return ks;
+  }
+
+  /**
+   * Re-scans the token every {@code keys.rescanInterval} and serves what it finds: renewed
+   * certificates and names moved to other keys, counted in {@code keyhold.keys.changed}.
+   */
+  private static void watchKeys(
+      ServiceConfig config,
+      TokenSupervisor supervisor,
+      SwappableKeystore keystore,
+      UnaryOperator<HsmKey> decorator,
+      OperationMetrics metrics) {
+    io.micrometer.core.instrument.Counter changes =
+        io.micrometer.core.instrument.Counter.builder("keyhold.keys.changed")
+            .description(
+                "Keys a token re-scan found renewed, moved to another key, added or removed")
+            .register(metrics.registry());
+    supervisor.rescanEvery(
+        config.rescanInterval(),
+        (all, changed) -> {
+          keystore.swap(new StaticKeystore(all.stream().map(decorator).toList()));
+          changes.increment(changed);
+        });
   }
 
   /** The token's name in logs and metrics: its label, or "slot-N". */

@@ -88,6 +88,9 @@ final class KeyStoreEntries {
           throw new GeneralSecurityException("key " + name + ": the local chain file is empty");
         }
         b.key(KeyholdPrivateKey.of(client, localInfo(name, chain[0])), chain);
+        if (chainFiles.get(name) == null) {
+          b.refreshed(name); // a cached chain: the service's may be newer
+        }
         continue;
       }
       KeyInfo info = fetched.get(name);
@@ -97,6 +100,7 @@ final class KeyStoreEntries {
             "key " + name + " has no certificate chain in the service; set chain." + name + "=");
       }
       b.key(KeyholdPrivateKey.of(client, info), served);
+      b.refreshed(name);
       if (cacheDir != null) {
         writeCache(cacheDir, name, served);
       }

@@ -43,7 +43,14 @@ import java.util.concurrent.TimeUnit;
  * startupWait=30s                  # optional: retry an unreachable service this long at load
  * deadline=2s                      # optional: per-call deadline (ms, s, or ISO-8601)
  * authority=localhost              # optional: name the service certificate carries
+ * keyRefreshInterval=30s           # optional: how often a renewed certificate is looked for (0: off)
  * </pre>
+ *
+ * <p>Rotation: every {@code keyRefreshInterval} the store asks the service for each key's version;
+ * a renewed certificate (or a name moved to another key) replaces the entry, so {@code
+ * getCertificateChain}/{@code getEntry} return the new chain. JSSE sees it on the next handshake
+ * with the {@code PKIX} key manager factory (which reads the store per handshake); {@code SunX509},
+ * the JDK's default, copies the entries once at {@code init}.
  *
  * <p>Spring Boot: {@code server.ssl.key-store=file:/etc/keyhold/keystore.properties}, {@code
  * server.ssl.key-store-type=Keyhold}, {@code server.ssl.key-store-provider=Keyhold}, after {@code
@@ -87,6 +94,9 @@ public final class KeyholdKeyStoreSpi extends KeyStoreSpi {
     }
     if (p.getProperty("deadline") != null) {
       cfg.deadline(parseDuration(p.getProperty("deadline").trim()));
+    }
+    if (p.getProperty("keyRefreshInterval") != null) {
+      cfg.keyRefreshInterval(parseDuration(p.getProperty("keyRefreshInterval").trim()));
     }
     if (p.getProperty("authority") != null) {
       cfg.authority(p.getProperty("authority").trim());

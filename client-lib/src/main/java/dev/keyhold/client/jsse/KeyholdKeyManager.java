@@ -56,11 +56,9 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 public final class KeyholdKeyManager extends X509ExtendedKeyManager {
   private final KeyholdKeyEntries keys;
-  private final Map<String, Entry> entries;
 
   private KeyholdKeyManager(KeyholdKeyEntries keys) {
     this.keys = keys;
-    this.entries = keys.byAlias();
   }
 
   /**
@@ -166,8 +164,13 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
       return null;
     }
     if (peerAlgs != null) {
+      Map<String, Entry> entries = keys.byAlias();
       for (String a : aliases) {
-        KeyholdPrivateKey key = entries.get(a).key();
+        Entry e = entries.get(a);
+        if (e == null) {
+          continue;
+        }
+        KeyholdPrivateKey key = e.key();
         for (SignatureScheme s : SignatureScheme.values()) {
           if (key.supports(s) && peerAlgs.contains(s.jcaSignatureName().toUpperCase(Locale.ROOT))) {
             return a;
@@ -181,13 +184,13 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public X509Certificate[] getCertificateChain(String alias) {
-    Entry e = alias == null ? null : entries.get(alias);
+    Entry e = alias == null ? null : keys.byAlias().get(alias);
     return e == null ? null : e.chain().clone();
   }
 
   @Override
   public PrivateKey getPrivateKey(String alias) {
-    Entry e = alias == null ? null : entries.get(alias);
+    Entry e = alias == null ? null : keys.byAlias().get(alias);
     return e == null ? null : e.key();
   }
 
@@ -209,6 +212,7 @@ public final class KeyholdKeyManager extends X509ExtendedKeyManager {
     if (algorithm == null) {
       return null;
     }
+    Map<String, Entry> entries = keys.byAlias();
     List<String> byType = new ArrayList<>();
     for (Map.Entry<String, Entry> e : entries.entrySet()) {
       if (e.getValue().key().getAlgorithm().equals(algorithm)) {

@@ -79,6 +79,11 @@ public final class RemoteKey {
         "key " + info.getName() + " has an unsupported type " + info.getKeyType());
   }
 
+  /** The {@code KeyInfo} this was parsed from. */
+  public KeyInfo info() {
+    return info;
+  }
+
   /** The key's name in the service (its PKCS#11 label). */
   public String name() {
     return info.getName();

@@ -7,14 +7,11 @@ import io.netty.handler.ssl.OpenSslAsyncPrivateKeyMethod;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import javax.net.ssl.SSLEngine;
@@ -44,15 +41,13 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
   static final int TLS12 = 0x0303;
 
   private final KeyholdClient client;
-  private final Map<ByteBuffer, OffloadedKey> keysBySpki;
+  private final NettyKeys keys;
   private final ClientHelloVersions clientHelloVersions;
 
   private KeyholdAsyncPrivateKeyMethod(
-      KeyholdClient client,
-      Map<ByteBuffer, OffloadedKey> keysBySpki,
-      ClientHelloVersions clientHelloVersions) {
+      KeyholdClient client, NettyKeys keys, ClientHelloVersions clientHelloVersions) {
     this.client = client;
-    this.keysBySpki = keysBySpki;
+    this.keys = keys;
     this.clientHelloVersions = clientHelloVersions;
   }
 
@@ -68,14 +63,12 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
       KeyholdClient client,
       Collection<OffloadedKey> keys,
       ClientHelloVersions clientHelloVersions) {
-    Map<ByteBuffer, OffloadedKey> m = new HashMap<>();
-    for (OffloadedKey k : keys) {
-      m.put(ByteBuffer.wrap(k.spkiDer()), k);
-    }
-    if (m.isEmpty()) {
-      throw new IllegalArgumentException("at least one key is required");
-    }
-    return new KeyholdAsyncPrivateKeyMethod(client, Map.copyOf(m), clientHelloVersions);
+    return create(client, NettyKeys.of(null, java.util.List.copyOf(keys)), clientHelloVersions);
+  }
+
+  static KeyholdAsyncPrivateKeyMethod create(
+      KeyholdClient client, NettyKeys keys, ClientHelloVersions clientHelloVersions) {
+    return new KeyholdAsyncPrivateKeyMethod(client, keys, clientHelloVersions);
   }
 
   @Override
@@ -160,7 +153,7 @@ public final class KeyholdAsyncPrivateKeyMethod implements OpenSslAsyncPrivateKe
       throw new InvalidKeyException(
           "the TLS engine has no local certificate to find the Keyhold key by");
     }
-    OffloadedKey key = keysBySpki.get(ByteBuffer.wrap(local[0].getPublicKey().getEncoded()));
+    OffloadedKey key = keys.bySpki(local[0].getPublicKey().getEncoded());
     if (key == null) {
       throw new InvalidKeyException("no Keyhold key matches the local certificate");
     }

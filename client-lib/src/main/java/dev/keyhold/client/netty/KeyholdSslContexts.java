@@ -94,13 +94,14 @@ public final class KeyholdSslContexts {
   static SslContextBuilder serverBuilder(
       KeyholdClient client, List<OffloadedKey> keys, ClientHelloVersions versions) {
     requireBoringSsl();
-    return SslContextBuilder.forServer(new KeylessKeyManager(keys))
+    NettyKeys live = NettyKeys.of(client, keys);
+    return SslContextBuilder.forServer(new KeylessKeyManager(live))
         .sslProvider(SslProvider.OPENSSL)
         .protocols("TLSv1.3", "TLSv1.2")
         .ciphers(DEFAULT_SERVER_CIPHERS)
         .option(
             OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD,
-            KeyholdAsyncPrivateKeyMethod.create(client, keys, versions));
+            KeyholdAsyncPrivateKeyMethod.create(client, live, versions));
   }
 
   /**
@@ -134,13 +135,14 @@ public final class KeyholdSslContexts {
   /** A client builder for a key already described. */
   public static SslContextBuilder clientBuilder(KeyholdClient client, List<OffloadedKey> keys) {
     requireBoringSsl();
+    NettyKeys live = NettyKeys.of(client, keys);
     return SslContextBuilder.forClient()
         .sslProvider(SslProvider.OPENSSL)
         .protocols("TLSv1.3", "TLSv1.2")
-        .keyManager(new KeylessKeyManager(keys))
+        .keyManager(new KeylessKeyManager(live))
         .option(
             OpenSslContextOption.ASYNC_PRIVATE_KEY_METHOD,
-            KeyholdAsyncPrivateKeyMethod.create(client, keys));
+            KeyholdAsyncPrivateKeyMethod.create(client, live, null));
   }
 
   /** Reads a PEM certificate chain (leaf first). */

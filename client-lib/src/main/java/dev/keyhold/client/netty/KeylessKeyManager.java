@@ -20,25 +20,44 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * <p>Security note: holds public data only.
  */
 final class KeylessKeyManager extends X509ExtendedKeyManager {
-  private final Map<String, OffloadedKey> keys;
+  private final NettyKeys live;
   // One array per key, handed out as the same instance every time: Netty caches the parsed native
-  // chain by instance identity, so a fresh copy per handshake would re-parse the PEM each time.
-  private final Map<String, X509Certificate[]> chains;
+  // chain by instance identity, so a fresh copy per handshake would re-parse the PEM each time. A
+  // refresh of the keys (a renewed certificate) builds the next map once.
+  private volatile Snapshot snapshot;
+
+  private record Snapshot(List<OffloadedKey> keys, Map<String, X509Certificate[]> chains) {}
 
   KeylessKeyManager(List<OffloadedKey> keys) {
-    Map<String, OffloadedKey> m = new LinkedHashMap<>();
+    this(NettyKeys.of(null, keys));
+  }
+
+  KeylessKeyManager(NettyKeys live) {
+    this.live = live;
+    this.snapshot = snapshotOf(live.current());
+  }
+
+  private static Snapshot snapshotOf(List<OffloadedKey> keys) {
     Map<String, X509Certificate[]> c = new LinkedHashMap<>();
     for (OffloadedKey k : keys) {
-      m.put(k.name(), k);
       c.put(k.name(), k.chain());
     }
-    this.keys = m;
-    this.chains = c;
+    return new Snapshot(keys, c);
+  }
+
+  private Snapshot snapshot() {
+    Snapshot s = snapshot;
+    List<OffloadedKey> now = live.current();
+    if (s.keys() != now) {
+      s = snapshotOf(now);
+      snapshot = s;
+    }
+    return s;
   }
 
   private String[] aliases(String keyType) {
     List<String> out = new ArrayList<>();
-    for (OffloadedKey k : keys.values()) {
+    for (OffloadedKey k : snapshot().keys()) {
       if (keyType == null || k.jsseKeyType().equals(keyType)) {
         out.add(k.name());
       }
@@ -91,7 +110,7 @@ final class KeylessKeyManager extends X509ExtendedKeyManager {
 
   @Override
   public X509Certificate[] getCertificateChain(String alias) {
-    return chains.get(alias);
+    return alias == null ? null : snapshot().chains().get(alias);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.keyhold.client.netty;
 
 import dev.keyhold.client.keys.RemoteKey;
 import dev.keyhold.client.rpc.KeyholdClient;
+import dev.keyhold.client.rpc.KeyholdClientConfig;
 import dev.keyhold.client.rpc.KeyholdException;
 import dev.keyhold.proto.v1.KeyInfo;
 import dev.keyhold.proto.v1.KeyType;
@@ -25,6 +26,7 @@ public final class OffloadedKey {
   private final String curve;
   private final byte[] spkiDer;
   private final X509Certificate[] chain;
+  private final boolean fromService;
 
   private OffloadedKey(
       String name,
@@ -32,20 +34,41 @@ public final class OffloadedKey {
       int keyBits,
       String curve,
       byte[] spkiDer,
-      X509Certificate[] chain) {
+      X509Certificate[] chain,
+      boolean fromService) {
     this.name = name;
     this.keyType = keyType;
     this.keyBits = keyBits;
     this.curve = curve;
     this.spkiDer = spkiDer;
     this.chain = chain;
+    this.fromService = fromService;
   }
 
   /** Fetches a key's description and certificate chain from the service (a blocking call). */
   public static OffloadedKey fetch(KeyholdClient client, String keyName)
       throws KeyholdException, CertificateException {
-    RemoteKey key = parse(client.getKey(keyName));
-    return of(key, key.serviceChain());
+    return fromService(client.getKey(keyName));
+  }
+
+  /**
+   * A key with the chain the service holds for it, from its {@code KeyInfo}: contexts built on such
+   * keys follow a renewed certificate ({@link KeyholdClientConfig#keyRefreshInterval()}).
+   */
+  static OffloadedKey fromService(KeyInfo info) throws CertificateException {
+    RemoteKey key = parse(info);
+    OffloadedKey k = of(key, key.serviceChain());
+    return new OffloadedKey(k.name, k.keyType, k.keyBits, k.curve, k.spkiDer, k.chain, true);
+  }
+
+  /** The public key of {@link #spkiDer()}, from the leaf certificate. */
+  java.security.PublicKey spkiPublicKey() {
+    return chain[0].getPublicKey();
+  }
+
+  /** Whether the chain came from the service (and follows its renewals), not from the caller. */
+  boolean fromService() {
+    return fromService;
   }
 
   /**
@@ -74,7 +97,7 @@ public final class OffloadedKey {
               + "'");
     }
     return new OffloadedKey(
-        key.name(), key.keyType(), key.keyBits(), key.curve(), key.spkiDer(), chain.clone());
+        key.name(), key.keyType(), key.keyBits(), key.curve(), key.spkiDer(), chain.clone(), false);
   }
 
   /** The shared reading of {@code KeyInfo}, with this API's checked exception. */

@@ -54,6 +54,7 @@ public final class KeyholdClient implements AutoCloseable {
   private final KeyServiceGrpc.KeyServiceFutureStub futureStub;
   private final KeyServiceGrpc.KeyServiceBlockingStub blockingStub;
   private final InFlightLimit inFlight;
+  private final KeyWatcher keyWatcher;
 
   static {
     StaticNameResolverProvider.register();
@@ -69,6 +70,18 @@ public final class KeyholdClient implements AutoCloseable {
     this.inFlight = new InFlightLimit(config.maxInFlight());
     this.futureStub = KeyServiceGrpc.newFutureStub(channel).withInterceptors(inFlight);
     this.blockingStub = KeyServiceGrpc.newBlockingStub(channel).withInterceptors(inFlight);
+    this.keyWatcher = new KeyWatcher(this, config.keyRefreshInterval());
+  }
+
+  /**
+   * Calls {@code onChange} with the key's new {@code KeyInfo} whenever a periodic {@code GetKey}
+   * (every {@link KeyholdClientConfig#keyRefreshInterval()}) finds that key {@code keyName} no
+   * longer has version {@code version}: a renewed certificate or the name moved to another key. The
+   * callback runs on the client's one refresh thread, never on an event loop. Close the result to
+   * stop watching; closing the client stops every watch.
+   */
+  public AutoCloseable watchKey(String keyName, String version, KeyWatcher.Listener onChange) {
+    return keyWatcher.watch(keyName, version, onChange);
   }
 
   /** Opens the channel; connection happens lazily on the first call. */
@@ -353,6 +366,7 @@ public final class KeyholdClient implements AutoCloseable {
 
   @Override
   public void close() {
+    keyWatcher.close();
     channel.shutdown();
     try {
       if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {

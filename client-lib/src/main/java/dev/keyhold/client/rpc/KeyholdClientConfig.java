@@ -30,6 +30,7 @@ public final class KeyholdClientConfig {
   private final Duration hedgingDelay;
   private final int maxInFlight;
   private final boolean healthCheck;
+  private final Duration keyRefreshInterval;
 
   private KeyholdClientConfig(Builder b) {
     if (b.targets == null || b.targets.isEmpty()) {
@@ -45,7 +46,11 @@ public final class KeyholdClientConfig {
     this.hedgingDelay = b.hedgingDelay;
     this.maxInFlight = b.maxInFlight;
     this.healthCheck = b.healthCheck;
+    this.keyRefreshInterval = b.keyRefreshInterval;
   }
+
+  /** The default of {@link #keyRefreshInterval()}. */
+  public static final Duration DEFAULT_KEY_REFRESH_INTERVAL = Duration.ofSeconds(30);
 
   public static Builder builder() {
     return new Builder();
@@ -116,6 +121,15 @@ public final class KeyholdClientConfig {
     return healthCheck;
   }
 
+  /**
+   * How often key managers, the key store and Netty contexts built on this client ask the service
+   * ({@code GetKey}) whether a key they serve changed (a renewed certificate, a name moved to
+   * another key), and switch to the new chain for the next handshake. Zero: never (default 30 s).
+   */
+  public Duration keyRefreshInterval() {
+    return keyRefreshInterval;
+  }
+
   public Builder toBuilder() {
     return new Builder()
         .targets(targets)
@@ -126,7 +140,8 @@ public final class KeyholdClientConfig {
         .authority(authority)
         .hedgingDelay(hedgingDelay)
         .maxInFlight(maxInFlight)
-        .healthCheck(healthCheck);
+        .healthCheck(healthCheck)
+        .keyRefreshInterval(keyRefreshInterval);
   }
 
   /** Builder; a target, {@code trustedCa} and the client certificate are required. */
@@ -141,6 +156,7 @@ public final class KeyholdClientConfig {
     private Duration hedgingDelay;
     private int maxInFlight = 1024;
     private boolean healthCheck = true;
+    private Duration keyRefreshInterval = DEFAULT_KEY_REFRESH_INTERVAL;
 
     /**
      * One gRPC target ({@code host:port}, {@code dns:///name:port}, {@code static:///h1:p1,h2:p2})
@@ -237,6 +253,15 @@ public final class KeyholdClientConfig {
 
     public Builder healthCheck(boolean on) {
       this.healthCheck = on;
+      return this;
+    }
+
+    /** See {@link KeyholdClientConfig#keyRefreshInterval()}; zero turns the refresh off. */
+    public Builder keyRefreshInterval(Duration interval) {
+      if (interval.isNegative()) {
+        throw new IllegalArgumentException("keyRefreshInterval must not be negative");
+      }
+      this.keyRefreshInterval = interval;
       return this;
     }
 

@@ -158,7 +158,8 @@ public final class KeyServiceImpl extends KeyServiceGrpc.KeyServiceImplBase {
             .setSpkiDer(ByteString.copyFrom(d.publicKey().getEncoded()))
             .setKeyType(d.type())
             .setKeyBits(d.bits())
-            .setCurve(d.curve() == null ? "" : d.curve());
+            .setCurve(d.curve() == null ? "" : d.curve())
+            .setVersion(d.version());
     for (X509Certificate c : d.chain()) {
       try {
         b.addCertificateChain(ByteString.copyFrom(c.getEncoded()));

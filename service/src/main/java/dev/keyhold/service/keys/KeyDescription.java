@@ -56,6 +56,24 @@ public record KeyDescription(
         name, pub, chain, sha256(pub.getEncoded()), type, bits, curve, schemes);
   }
 
+  /**
+   * The key's version: the first 16 hex characters of SHA-256 over the DER SubjectPublicKeyInfo and
+   * then each certificate of the chain, DER. A renewed certificate or a name moved to another key
+   * changes it; clients compare it to know when to refresh what they cache.
+   */
+  public String version() {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(publicKey.getEncoded());
+      for (X509Certificate c : chain) {
+        md.update(c.getEncoded());
+      }
+      return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16);
+    } catch (NoSuchAlgorithmException | java.security.cert.CertificateEncodingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The RSA modulus length in bytes (the ciphertext and signature length); 0 for EC. */
   public int modulusBytes() {
     return type == KeyType.KEY_TYPE_RSA ? (bits + 7) / 8 : 0;

@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * The keys a service serves: one lookup, by name or by SPKI SHA-256, each returning the key that
- * performs the operation. Immutable once built.
+ * performs the operation. Immutable once built, except {@link SwappableKeystore}, which a token
+ * re-scan replaces as a whole.
  */
 public interface Keystore {
 

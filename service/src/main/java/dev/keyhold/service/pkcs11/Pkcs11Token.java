@@ -134,6 +134,37 @@ public final class Pkcs11Token {
 
   /** Discovers every private key with a certificate beside it. */
   public List<Pkcs11Key> discoverKeys() {
+    return discoverKeys(keyStore, d -> null);
+  }
+
+  /**
+   * Reads the token's key and certificate objects again, on this provider, and discovers its keys:
+   * certificates imported and labels moved by another process since {@link #open} show up here.
+   * SunPKCS11's key store maps labels once per load, so this loads a fresh one (the token is
+   * already logged in; the load does not log in again). {@code known} returns the key already held
+   * for a description that did not change (or null): such keys are not set up, nor logged, again.
+   */
+  public List<Pkcs11Key> rescanKeys(java.util.function.Function<KeyDescription, Pkcs11Key> known) {
+    char[] pin = config.pin().read();
+    try {
+      KeyStore fresh = KeyStore.getInstance("PKCS11", provider);
+      fresh.load(null, pin);
+      return discoverKeys(fresh, known);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new ConfigException(
+          "cannot re-read the keys on "
+              + config.describeToken()
+              + ": "
+              + HsmFailures.rootMessage(e),
+          e);
+    } finally {
+      Arrays.fill(pin, '\0');
+    }
+  }
+
+  private List<Pkcs11Key> discoverKeys(
+      KeyStore keyStore, java.util.function.Function<KeyDescription, Pkcs11Key> known) {
+    boolean first = keyStore == this.keyStore;
     List<Pkcs11Key> keys = new ArrayList<>();
     try {
       for (String alias : Collections.list(keyStore.aliases())) {
@@ -143,7 +174,9 @@ public final class Pkcs11Token {
         PrivateKey priv = (PrivateKey) keyStore.getKey(alias, null);
         Certificate[] chain = keyStore.getCertificateChain(alias);
         if (priv == null || chain == null || chain.length == 0) {
-          log.warn("skipping key '{}': no certificate beside it", alias);
+          if (first) {
+            log.warn("skipping key '{}': no certificate beside it", alias);
+          }
           continue;
         }
         List<X509Certificate> x509 = new ArrayList<>();
@@ -154,10 +187,13 @@ public final class Pkcs11Token {
         try {
           description = KeyDescription.of(alias, x509);
         } catch (IllegalArgumentException e) {
-          log.warn("skipping key '{}': {}", alias, e.getMessage());
+          if (first) {
+            log.warn("skipping key '{}': {}", alias, e.getMessage());
+          }
           continue;
         }
-        keys.add(withRsaPath(description, priv));
+        Pkcs11Key held = known.apply(description);
+        keys.add(held != null ? held : withRsaPath(description, priv));
       }
     } catch (GeneralSecurityException e) {
       throw new ConfigException(

@@ -83,8 +83,27 @@ public final class TokenSupervisor implements AutoCloseable {
 
   private static final byte[] PROBE_DIGEST = probeDigest();
 
-  /** One SunPKCS11 provider and the keys found through it. */
-  private record Generation(long number, Pkcs11Token token, Map<String, Pkcs11Key> keys) {}
+  /**
+   * One SunPKCS11 provider and the keys found through it, by name. {@code retired}: keys a re-scan
+   * took a name away from (the name moved to another key), by SPKI SHA-256 hex, so an operation
+   * that resolved the old key before the re-scan finishes on it; a re-initialisation drops them.
+   */
+  private record Generation(
+      long number, Pkcs11Token token, Map<String, Pkcs11Key> keys, Map<String, Pkcs11Key> retired) {
+    Generation(long number, Pkcs11Token token, Map<String, Pkcs11Key> keys) {
+      this(number, token, keys, Map.of());
+    }
+  }
+
+  /** Told, on the supervisor's thread, when a re-scan changed the keys. */
+  @FunctionalInterface
+  public interface KeysListener {
+    /**
+     * {@code keys}: all keys now served (sorted by name); {@code changed}: how many were renewed,
+     * moved to another key, added or removed.
+     */
+    void changed(List<HsmKey> keys, int changed);
+  }
 
   private final String name;
   private final HsmConfig config;
@@ -96,7 +115,9 @@ public final class TokenSupervisor implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong probesSkipped =
       new java.util.concurrent.atomic.AtomicLong();
   private java.util.concurrent.Future<?> probeInFlight; // supervisor thread only
-  private final List<SupervisedKey> keys;
+  private volatile List<SupervisedKey> keys;
+  private volatile KeysListener keysListener = (k, n) -> {};
+  private final java.util.Set<String> missingOnce = new java.util.HashSet<>(); // supervisor thread
   private final Signer probeSigner = new Signer(VerifyMode.ALL);
   private final AtomicBoolean recoveryQueued = new AtomicBoolean();
   private final List<Generation> keptReachable = new ArrayList<>(); // supervisor thread only
@@ -189,6 +210,135 @@ public final class TokenSupervisor implements AutoCloseable {
   /** How many times the provider was re-created (1 at start). */
   public long generation() {
     return current.number();
+  }
+
+  /**
+   * Re-reads the token's keys and certificates every {@code every} (zero: never), on the
+   * supervisor's thread, and tells {@code listener} when they changed. See {@link #rescan}.
+   */
+  public void rescanEvery(Duration every, KeysListener listener) {
+    this.keysListener = listener;
+    if (!every.isZero()) {
+      thread.scheduleWithFixedDelay(
+          this::rescan, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Re-reads the token's key and certificate objects and swaps what is served: a key whose
+   * certificate chain was renewed or whose name was moved to another key gets a new {@link HsmKey}
+   * (new description and version); unchanged keys keep theirs. An operation on a key resolved
+   * before keeps it and finishes on the old key. Skipped while the token is not SERVING or a
+   * recovery is queued: recovery re-reads the keys itself. Runs on the supervisor's thread, so it
+   * never overlaps a recovery; returns how many keys changed.
+   */
+  private int rescan() {
+    if (closed || recoveryQueued.get() || state != TokenState.SERVING) {
+      return 0;
+    }
+    Generation g = current;
+    List<Pkcs11Key> found;
+    try {
+      found =
+          g.token()
+              .rescanKeys(
+                  d -> {
+                    Pkcs11Key was = g.keys().get(d.name());
+                    return was != null && was.description().version().equals(d.version())
+                        ? was
+                        : null;
+                  });
+    } catch (RuntimeException e) {
+      log.warn("token {}: re-scan of the keys failed: {}", name, HsmFailures.rootMessage(e));
+      return 0;
+    }
+    Map<String, Pkcs11Key> now = byName(found);
+    missingOnce.removeAll(now.keySet());
+    Map<String, SupervisedKey> served = new LinkedHashMap<>();
+    for (SupervisedKey k : keys) {
+      served.put(k.description().name(), k);
+    }
+    Map<String, Pkcs11Key> retired = new LinkedHashMap<>(g.retired());
+    List<SupervisedKey> serving = new ArrayList<>();
+    int changed = 0;
+    for (Pkcs11Key k : now.values()) {
+      KeyDescription d = k.description();
+      SupervisedKey old = served.remove(d.name());
+      if (old != null && old.description().version().equals(d.version())) {
+        serving.add(old);
+        continue;
+      }
+      changed++;
+      serving.add(new SupervisedKey(d));
+      if (old == null) {
+        log.info("token {}: key '{}' appeared (version {})", name, d.name(), d.version());
+        continue;
+      }
+      log.info(
+          "token {}: key '{}' changed, version {} -> {}{}",
+          name,
+          d.name(),
+          old.description().version(),
+          d.version(),
+          Arrays.equals(old.description().spkiSha256(), d.spkiSha256())
+              ? " (renewed certificate)"
+              : " (moved to another key)");
+      retireIfMoved(g, old.description(), d, retired);
+    }
+    missingOnce.retainAll(served.keySet());
+    for (SupervisedKey gone : served.values()) {
+      String n = gone.description().name();
+      Pkcs11Key held = g.keys().get(n);
+      if (missingOnce.add(n) && held != null) {
+        // Missing once: a certificate import replaces the object in two steps, so it is kept
+        // until a second re-scan agrees.
+        now.put(n, held);
+        serving.add(gone);
+        continue;
+      }
+      missingOnce.remove(n);
+      changed++;
+      log.info("token {}: key '{}' is no longer on the token", name, n);
+      retireIfMoved(g, gone.description(), null, retired);
+    }
+    if (changed == 0) {
+      return 0;
+    }
+    current = new Generation(g.number(), g.token(), now, Map.copyOf(retired));
+    serving.sort(java.util.Comparator.comparing(k -> k.description().name()));
+    keys = List.copyOf(serving);
+    try {
+      keysListener.changed(keys(), changed);
+    } catch (RuntimeException e) {
+      log.warn("key change listener failed: {}", e.toString());
+    }
+    return changed;
+  }
+
+  private static void retireIfMoved(
+      Generation g, KeyDescription was, KeyDescription now, Map<String, Pkcs11Key> retired) {
+    if (now != null && Arrays.equals(was.spkiSha256(), now.spkiSha256())) {
+      return; // the same key, renewed: it is still served by name
+    }
+    Pkcs11Key k = g.keys().get(was.name());
+    if (k != null) {
+      retired.put(java.util.HexFormat.of().formatHex(was.spkiSha256()), k);
+    }
+  }
+
+  /**
+   * Re-scans now, on the supervisor's thread, and waits for it: how many keys changed. For tests
+   * and for an operator's explicit reload; the periodic re-scan does the same.
+   */
+  public int rescanNow() {
+    try {
+      return thread.submit(this::rescan).get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("re-scan of token " + name + " failed", e);
+    }
   }
 
   // ---- probe and recovery, on the supervisor's thread ----
@@ -483,8 +633,18 @@ public final class TokenSupervisor implements AutoCloseable {
       }
     }
 
-    private Pkcs11Key key(Generation g) {
+    /** This key on generation {@code g}, or null. */
+    private Pkcs11Key lookup(Generation g) {
       Pkcs11Key k = g.keys().get(description.name());
+      if (k != null && !Arrays.equals(k.description().spkiSha256(), description.spkiSha256())) {
+        // the name moved to another key after this one was resolved: finish on the old key
+        k = g.retired().get(java.util.HexFormat.of().formatHex(description.spkiSha256()));
+      }
+      return k;
+    }
+
+    private Pkcs11Key key(Generation g) {
+      Pkcs11Key k = lookup(g);
       if (k == null) {
         throw new HsmException(
             Reason.OBJECT_HANDLE_INVALID,
@@ -526,13 +686,13 @@ public final class TokenSupervisor implements AutoCloseable {
      */
     @Override
     public boolean allowsRawRsa() {
-      Pkcs11Key k = current.keys().get(description.name());
+      Pkcs11Key k = lookup(current);
       return k == null || k.allowsRawRsa();
     }
 
     @Override
     public boolean signsPssInHsm() {
-      Pkcs11Key k = current.keys().get(description.name());
+      Pkcs11Key k = lookup(current);
       return k != null && k.signsPssInHsm();
     }
 

@@ -74,6 +74,7 @@ public final class TestKeyholdService implements AutoCloseable {
     private int maxStuckThreads;
     private boolean metrics;
     private Duration shutdownGrace;
+    private Duration rescanInterval = ServiceConfig.DEFAULT_RESCAN_INTERVAL;
     private HsmConfig.VerifyMode verifySignatures = HsmConfig.VerifyMode.ALL;
     private boolean noRawRsaToken;
     private Path auditFile;
@@ -176,6 +177,12 @@ public final class TestKeyholdService implements AutoCloseable {
       return this;
     }
 
+    /** {@code keys.rescanInterval}: how often the token is re-read (default 10 s; 0: never). */
+    public Builder rescanInterval(Duration interval) {
+      this.rescanInterval = interval;
+      return this;
+    }
+
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = grace;
       return this;
@@ -227,7 +234,8 @@ public final class TestKeyholdService implements AutoCloseable {
               Duration.ofMinutes(30),
               shutdownGrace,
               ServiceConfig.DEFAULT_EXPIRY_WARNING_DAYS,
-              auditConfig);
+              auditConfig,
+              rescanInterval);
       try {
         KeyholdServer server =
             group.isEmpty()
