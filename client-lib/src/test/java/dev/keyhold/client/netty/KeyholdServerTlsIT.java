@@ -27,12 +27,23 @@ class KeyholdServerTlsIT {
                 b -> b);
         TestHttpsServer server = new TestHttpsServer(ch -> tls.newHandler(), 1)) {
       Peers.Result tls13 = Peers.sClient(server.port(), "-tls1_3");
-      assertThat(tls13.output()).contains("Hello from Keyhold: TLSv1.3").contains("CN = ec-p384");
+      assertThat(tls13.exit()).as("openssl -tls1_3 exit code: %s", tls13.output()).isZero();
+      assertThat(tls13.output())
+          .contains("HTTP/1.1 200 OK")
+          .containsPattern(
+              "\n"
+                  + "Hello from Keyhold: TLSv1\\.3"
+                  + " TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)\n")
+          .contains("CN = ec-p384");
 
       long decrypts = svc.metrics().count("decrypt_premaster", "ok");
       Peers.Result rsaKx = Peers.sClient(server.port(), "-tls1_2", "-cipher", "AES128-GCM-SHA256");
+      assertThat(rsaKx.exit())
+          .as("openssl RSA key exchange exit code: %s", rsaKx.output())
+          .isZero();
       assertThat(rsaKx.output())
-          .contains("TLS_RSA_WITH_AES_128_GCM_SHA256")
+          .contains("HTTP/1.1 200 OK")
+          .contains("\nHello from Keyhold: TLSv1.2 TLS_RSA_WITH_AES_128_GCM_SHA256\n")
           .contains("CN = rsa2048");
       assertThat(tls.clientHelloVersions().used())
           .as("the ClientHello's own version was sent to Keyhold")
@@ -48,7 +59,10 @@ class KeyholdServerTlsIT {
               "1.2",
               "--ciphers",
               "ECDHE-RSA-AES128-GCM-SHA256");
-      assertThat(ecdhe.output()).contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+      assertThat(ecdhe.exit()).as("curl exit code: %s", ecdhe.output()).isZero();
+      assertThat(ecdhe.output())
+          .contains("< HTTP/1.1 200 OK")
+          .contains("Hello from Keyhold: TLSv1.2 TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n");
     }
   }
 }

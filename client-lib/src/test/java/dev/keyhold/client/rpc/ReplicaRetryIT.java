@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.testing.FaultShim;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.grpc.Status;
 import java.security.MessageDigest;
-import java.security.ProviderException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two real replicas on the test token, one client over both (a static address list): a replica
- * whose HSM fails answers {@code UNAVAILABLE HSM_FAILURE}, and gRPC's retry policy sends the call
- * to the other; with no healthy replica the call fails clearly and fast; past maxInFlight the
- * client refuses at once.
+ * whose HSM fails (a real CKR_DEVICE_ERROR from the fault shim) answers {@code UNAVAILABLE
+ * HSM_FAILURE}, and gRPC's retry policy sends the call to the other; with no healthy replica the
+ * call fails clearly and fast; past maxInFlight the client refuses at once.
  */
 class ReplicaRetryIT {
   private static final String KEY = "ec-p256";
@@ -62,24 +62,38 @@ class ReplicaRetryIT {
     return MessageDigest.getInstance("SHA-256").digest(("call " + i).getBytes());
   }
 
+  /** A replica whose HSM answers every C_Sign with a real CKR_DEVICE_ERROR (the fault shim). */
+  private TestKeyholdService brokenReplica() {
+    FaultShim shim = FaultShim.create();
+    TestKeyholdService svc = keep(TestKeyholdService.builder().token(shim.openToken()).start());
+    shim.failFunctions(FaultShim.DEVICE_ERROR, "C_Sign");
+    return svc;
+  }
+
+  private static long unavailable(TestKeyholdService svc) {
+    return svc.metrics().count("sign", "unavailable");
+  }
+
   @Test
   void sign_oneReplicaAnswersUnavailable_everyCallSucceedsOnTheOther() throws Exception {
-    SlowKey.Control broken = new SlowKey.Control();
-    broken.failure = new ProviderException("injected device error");
-    TestKeyholdService a = keep(TestKeyholdService.builder().decorator(broken.decorator()).start());
+    TestKeyholdService a = brokenReplica();
     TestKeyholdService b = keep(TestKeyholdService.start());
-    KeyholdClient client = keep(KeyholdClient.create(config(a, b).build()));
+    // Without client-side health checking round_robin keeps giving the broken replica its share
+    // (its device error takes it out of service), so every one of its calls must be retried.
+    KeyholdClient client = keep(KeyholdClient.create(config(a, b).healthCheck(false).build()));
     // Until both replicas are READY round_robin uses one; sign until the broken one was picked.
-    warmUp(client, () -> broken.entered.get() > 0);
+    warmUp(client, () -> unavailable(a) > 0);
 
     long okBefore = b.metrics().count("sign", "ok");
+    long failedBefore = unavailable(a);
     int calls = 40;
     for (int i = 0; i < calls; i++) {
       assertThat(client.sign(KEY, SCHEME, digest(i))).isNotEmpty();
     }
 
     // The broken replica was tried (and answered UNAVAILABLE HSM_FAILURE) ...
-    assertThat(broken.entered.get()).isGreaterThanOrEqualTo(calls / 4);
+    assertThat(unavailable(a) - failedBefore).isGreaterThanOrEqualTo(calls / 4);
+    assertThat(a.metrics().count("sign", "ok")).as("signatures from the broken replica").isZero();
     // ... and every call was answered by the healthy one.
     assertThat(awaitCount(() -> b.metrics().count("sign", "ok"), okBefore + calls))
         .isEqualTo(okBefore + calls);
@@ -87,13 +101,12 @@ class ReplicaRetryIT {
 
   @Test
   void sign_noReplicaHealthy_failsUnavailableWithinTheDeadlines() throws Exception {
-    SlowKey.Control broken = new SlowKey.Control();
-    broken.failure = new ProviderException("injected device error");
-    TestKeyholdService a = keep(TestKeyholdService.builder().decorator(broken.decorator()).start());
-    TestKeyholdService b = keep(TestKeyholdService.builder().decorator(broken.decorator()).start());
-    KeyholdClient client = keep(KeyholdClient.create(config(a, b).build()));
+    TestKeyholdService a = brokenReplica();
+    TestKeyholdService b = brokenReplica();
+    // Health checking off: the attempts must reach the replicas, which answer UNAVAILABLE.
+    KeyholdClient client = keep(KeyholdClient.create(config(a, b).healthCheck(false).build()));
 
-    int before = broken.entered.get();
+    long before = unavailable(a) + unavailable(b);
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> client.sign(KEY, SCHEME, digest(0)))
         .isInstanceOfSatisfying(
@@ -106,7 +119,7 @@ class ReplicaRetryIT {
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     assertThat(took).isLessThan(DEADLINE.multipliedBy(3).plusSeconds(2));
     // gRPC tried it maxAttempts (3) times, not once.
-    assertThat(broken.entered.get() - before).isEqualTo(3);
+    assertThat(awaitCount(() -> unavailable(a) + unavailable(b), before + 3) - before).isEqualTo(3);
 
     // Both replicas gone: no address answers, the call fails as UNAVAILABLE, in time.
     a.close();

@@ -4,6 +4,7 @@ import static dev.keyhold.service.testing.GrpcErrors.assertFails;
 import static dev.keyhold.service.testing.GrpcErrors.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.DecryptPremasterRequest;
@@ -11,12 +12,25 @@ import dev.keyhold.proto.v1.ErrorReason;
 import dev.keyhold.proto.v1.GetKeyRequest;
 import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
-import dev.keyhold.proto.v1.KeyServiceGrpc.KeyServiceBlockingStub;
 import dev.keyhold.proto.v1.ListKeysRequest;
 import dev.keyhold.proto.v1.SignRequest;
+import dev.keyhold.proto.v1.SignResponse;
+import dev.keyhold.service.testing.FaultShim;
+import dev.keyhold.service.testing.HealthProbe;
 import dev.keyhold.service.testing.ServiceClients;
+import dev.keyhold.service.testing.TestKeyholdService;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +44,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class BadInputIT {
   @RegisterExtension static final ServiceClients clients = new ServiceClients();
+
+  /** The test service's {@code maxMessageBytes}. */
+  private static final int LIMIT = 16 * 1024;
 
   @AfterEach
   void serviceStillServes() {
@@ -72,8 +89,10 @@ class BadInputIT {
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
-    assertThat(forbidden.getStatus().getDescription().replace("rsa2048", "X"))
-        .isEqualTo(unknown.getStatus().getDescription().replace("no-such-key", "X"));
+    assertThat(unknown.getStatus().getDescription())
+        .isEqualTo("key 'no-such-key' does not exist or is not available to this client for sign");
+    assertThat(forbidden.getStatus().getDescription())
+        .isEqualTo("key 'rsa2048' does not exist or is not available to this client for sign");
   }
 
   @Test
@@ -95,8 +114,14 @@ class BadInputIT {
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
-    assertThat(forbiddenOp.getStatus().getDescription().replace("ec-p256", "X"))
-        .isEqualTo(unknown.getStatus().getDescription().replace("ec-p999", "X"));
+    assertThat(forbiddenOp.getStatus().getDescription())
+        .isEqualTo(
+            "key 'ec-p256' does not exist or is not available to this client for "
+                + "decrypt_premaster");
+    assertThat(unknown.getStatus().getDescription())
+        .isEqualTo(
+            "key 'ec-p999' does not exist or is not available to this client for "
+                + "decrypt_premaster");
   }
 
   @Test
@@ -124,8 +149,12 @@ class BadInputIT {
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
-    assertThat(forbidden.getStatus().getDescription().replace("rsa2048", "X"))
-        .isEqualTo(unknown.getStatus().getDescription().replace("nope-key", "X"));
+    assertThat(unknown.getStatus().getDescription())
+        .isEqualTo(
+            "key 'nope-key' does not exist or is not available to this client for any operation");
+    assertThat(forbidden.getStatus().getDescription())
+        .isEqualTo(
+            "key 'rsa2048' does not exist or is not available to this client for any operation");
   }
 
   @Test
@@ -162,8 +191,16 @@ class BadInputIT {
             Status.Code.NOT_FOUND,
             ErrorReason.KEY_NOT_FOUND);
 
-    assertThat(forbidden.getStatus().getDescription().length())
-        .isEqualTo(unknown.getStatus().getDescription().length());
+    assertThat(forbidden.getStatus().getDescription())
+        .isEqualTo(
+            "key spki-sha256:"
+                + HexFormat.of().formatHex(realSpki.toByteArray())
+                + " does not exist or is not available to this client for any operation");
+    assertThat(unknown.getStatus().getDescription())
+        .isEqualTo(
+            "key spki-sha256:"
+                + HexFormat.of().formatHex(fake)
+                + " does not exist or is not available to this client for any operation");
   }
 
   @Test
@@ -186,17 +223,21 @@ class BadInputIT {
 
   @Test
   void sign_ecdsaSchemeOfOtherCurve_isInvalidArgumentSchemeKeyMismatch() {
-    assertFails(
-        () ->
-            clients
-                .stub(ServiceClients.TEST)
-                .sign(
-                    sign(
-                        "ec-p256",
-                        SignatureScheme.ECDSA_SECP384R1_SHA384.codePoint(),
-                        new byte[48])),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.SCHEME_KEY_MISMATCH);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .sign(
+                        sign(
+                            "ec-p256",
+                            SignatureScheme.ECDSA_SECP384R1_SHA384.codePoint(),
+                            new byte[48])),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.SCHEME_KEY_MISMATCH);
+
+    assertThat(e.getStatus().getDescription())
+        .startsWith("scheme ecdsa_secp384r1_sha384 does not suit key 'ec-p256' (");
   }
 
   @Test
@@ -238,13 +279,17 @@ class BadInputIT {
 
   @Test
   void sign_emptyDigest_isInvalidArgumentMissingField() {
-    assertFails(
-        () ->
-            clients
-                .stub(ServiceClients.TEST)
-                .sign(sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[0])),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .sign(
+                        sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[0])),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription()).isEqualTo("digest is required");
   }
 
   @ParameterizedTest(name = "0x{0}")
@@ -261,10 +306,14 @@ class BadInputIT {
 
   @Test
   void sign_missingScheme_isInvalidArgumentMissingField() {
-    assertFails(
-        () -> clients.stub(ServiceClients.TEST).sign(sign("rsa2048", 0, new byte[32])),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () -> clients.stub(ServiceClients.TEST).sign(sign("rsa2048", 0, new byte[32])),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("scheme is required (a TLS SignatureScheme code point)");
   }
 
   @Test
@@ -275,59 +324,77 @@ class BadInputIT {
             Status.Code.INVALID_ARGUMENT,
             ErrorReason.MISSING_FIELD);
 
-    assertThat(e.getStatus().getDescription()).contains("key");
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("key is required (a name or an SPKI SHA-256)");
   }
 
   @Test
   void sign_emptyKeyName_isInvalidArgumentMissingField() {
-    assertFails(
-        () ->
-            clients
-                .stub(ServiceClients.TEST)
-                .sign(sign("", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[32])),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .sign(sign("", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[32])),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription()).isEqualTo("key name is empty");
   }
 
   @Test
   void getKey_emptySpkiSha256_isInvalidArgumentMissingField() {
-    assertFails(
-        () ->
-            clients
-                .stub(ServiceClients.TEST)
-                .getKey(
-                    GetKeyRequest.newBuilder()
-                        .setKey(KeyRef.newBuilder().setSpkiSha256(ByteString.EMPTY))
-                        .build()),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .getKey(
+                        GetKeyRequest.newBuilder()
+                            .setKey(KeyRef.newBuilder().setSpkiSha256(ByteString.EMPTY))
+                            .build()),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription()).isEqualTo("key spki_sha256 is empty");
   }
 
   @Test
   void decryptPremaster_emptyRequest_isInvalidArgumentMissingField() {
-    assertFails(
-        () ->
-            clients
-                .stub(ServiceClients.TEST)
-                .decryptPremaster(DecryptPremasterRequest.getDefaultInstance()),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .decryptPremaster(DecryptPremasterRequest.getDefaultInstance()),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("key is required (a name or an SPKI SHA-256)");
   }
 
   @Test
   void decryptPremaster_emptyCiphertext_isInvalidArgumentMissingField() {
-    assertFails(
-        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("rsa2048", 0, 0x0303)),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("rsa2048", 0, 0x0303)),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription()).isEqualTo("ciphertext is required");
   }
 
   @Test
   void getKey_emptyRequest_isInvalidArgumentMissingField() {
-    assertFails(
-        () -> clients.stub(ServiceClients.TEST).getKey(GetKeyRequest.getDefaultInstance()),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.MISSING_FIELD);
+    StatusRuntimeException e =
+        assertFails(
+            () -> clients.stub(ServiceClients.TEST).getKey(GetKeyRequest.getDefaultInstance()),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.MISSING_FIELD);
+
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("key is required (a name or an SPKI SHA-256)");
   }
 
   @ParameterizedTest(name = "{0} bytes")
@@ -347,19 +414,33 @@ class BadInputIT {
 
   @Test
   void decryptPremaster_ecKey_isInvalidArgumentSchemeKeyMismatch() {
-    assertFails(
-        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.SCHEME_KEY_MISMATCH);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("ec-p256", 256, 0x0303)),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.SCHEME_KEY_MISMATCH);
+
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("key 'ec-p256' is not an RSA key; RSA key exchange needs one");
   }
 
   @ParameterizedTest(name = "0x{0}")
   @ValueSource(ints = {0, 0x0002, 0x02ff, 0x0304, 0x7f1c, 0x10303})
   void decryptPremaster_clientVersionOutOfRange_isInvalidArgumentClientVersion(int version) {
-    assertFails(
-        () -> clients.stub(ServiceClients.TEST).decryptPremaster(decrypt("rsa2048", 256, version)),
-        Status.Code.INVALID_ARGUMENT,
-        ErrorReason.CLIENT_VERSION);
+    StatusRuntimeException e =
+        assertFails(
+            () ->
+                clients
+                    .stub(ServiceClients.TEST)
+                    .decryptPremaster(decrypt("rsa2048", 256, version)),
+            Status.Code.INVALID_ARGUMENT,
+            ErrorReason.CLIENT_VERSION);
+
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo(
+            String.format(
+                "client_version 0x%04x is not 0x0300..0x0303 (SSL 3.0 .. TLS 1.2)", version));
   }
 
   @Test
@@ -367,39 +448,96 @@ class BadInputIT {
     SignRequest huge =
         sign("rsa2048", SignatureScheme.RSA_PKCS1_SHA256.codePoint(), new byte[17 * 1024]);
 
-    StatusRuntimeException e = failure(() -> clients.stub(ServiceClients.TEST).sign(huge));
+    StatusRuntimeException e =
+        assertFails(
+            () -> clients.stub(ServiceClients.TEST).sign(huge),
+            Status.Code.RESOURCE_EXHAUSTED,
+            ErrorReason.REQUEST_TOO_LARGE);
 
-    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("the request is larger than the service's limit of " + LIMIT + " bytes");
   }
 
   @Test
   void decryptPremaster_oversizedRequest_isResourceExhausted() {
     StatusRuntimeException e =
-        failure(
+        assertFails(
             () ->
                 clients
                     .stub(ServiceClients.TEST)
-                    .decryptPremaster(decrypt("rsa2048", 16 * 1024 + 1, 0x0303)));
+                    .decryptPremaster(decrypt("rsa2048", 16 * 1024 + 1, 0x0303)),
+            Status.Code.RESOURCE_EXHAUSTED,
+            ErrorReason.REQUEST_TOO_LARGE);
 
-    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("the request is larger than the service's limit of " + LIMIT + " bytes");
   }
 
+  /**
+   * The SERVICE enforces the deadline: the client sends {@code grpc-timeout: 200m} but sets no
+   * deadline of its own, so no client-side timer can end the call. The HSM hangs in C_Sign (the
+   * fault shim's gate); the call must still end, ended by the service.
+   */
   @Test
-  void sign_expiredDeadline_isDeadlineExceeded() {
-    KeyServiceBlockingStub expired =
-        KeyServiceGrpc.newBlockingStub(clients.channel(ServiceClients.TEST))
-            .withDeadlineAfter(-1, TimeUnit.SECONDS);
-
-    StatusRuntimeException e =
-        failure(
-            () ->
-                expired.sign(
+  void sign_deadlinePassesWhileTheHsmHangs_serviceAnswersDeadlineExceeded() throws Exception {
+    FaultShim shim = FaultShim.create();
+    try (TestKeyholdService svc =
+        TestKeyholdService.builder().token(shim.openToken()).metrics(true).start()) {
+      ManagedChannel ch = svc.channel(ServiceClients.TEST);
+      try {
+        shim.hang("C_Sign");
+        ListenableFuture<SignResponse> call =
+            KeyServiceGrpc.newFutureStub(ch)
+                .withInterceptors(new GrpcTimeoutHeader("200m"))
+                .sign(
                     sign(
                         "ec-p256",
                         SignatureScheme.ECDSA_SECP256R1_SHA256.codePoint(),
-                        new byte[32])));
+                        new byte[32]));
+        shim.awaitHung(1, Duration.ofSeconds(20));
 
-    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // The service's deadline fired with the HSM thread still in C_Sign: grpc-java's server
+        // resets the stream (RST_STREAM CANCEL) at its deadline, so the service's own
+        // DEADLINE_EXCEEDED / DEADLINE answer is counted and audited but never reaches the
+        // client. The client set no deadline, so only the service can have ended the call.
+        StatusRuntimeException e = failure(() -> call.get(30, TimeUnit.SECONDS));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
+        assertThat(e.getStatus().getDescription())
+            .isEqualTo("RST_STREAM closed stream. HTTP/2 error code: CANCEL");
+        HealthProbe.await(
+            "the service counted the call as deadline_exceeded",
+            Duration.ofSeconds(20),
+            () -> svc.metrics().count("sign", "deadline_exceeded") == 1);
+        assertThat(shim.counter("hung")).as("the HSM thread is still in C_Sign").isEqualTo(1);
+      } finally {
+        shim.release();
+        ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Puts a raw {@code grpc-timeout} header on calls that carry no deadline of their own. */
+  private static final class GrpcTimeoutHeader implements ClientInterceptor {
+    private static final Metadata.Key<String> TIMEOUT =
+        Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
+    private final String value;
+
+    GrpcTimeoutHeader(String value) {
+      this.value = value;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      assertThat(options.getDeadline()).as("the client sets no deadline of its own").isNull();
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<R> listener, Metadata headers) {
+          headers.put(TIMEOUT, value);
+          super.start(listener, headers);
+        }
+      };
+    }
   }
 
   @Test

@@ -4,14 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyhold.config.HsmConfig.DecryptMode;
+import dev.keyhold.proto.SignatureScheme;
+import dev.keyhold.service.keys.KeyDescription;
+import dev.keyhold.service.keys.RawRsaKey;
 import dev.keyhold.service.testing.SoftwareKey;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -273,5 +284,159 @@ class PremasterDecryptorTest {
     assertThatThrownBy(() -> PremasterDecryptor.create(ec, DecryptMode.RAW))
         .isInstanceOf(InvalidKeyException.class)
         .hasMessageContaining("not an RSA key");
+  }
+
+  /**
+   * The substitute is exactly the documented construction: KDK = SHA-256 of the key's PKCS#1
+   * signature over "Keyhold implicit rejection KDK v1" || SPKI SHA-256, and the 48 bytes are the
+   * first of HMAC-SHA256(KDK, 01 || version || ciphertext) || HMAC-SHA256(KDK, 02 || version ||
+   * ciphertext), recomputed here with the JDK.
+   */
+  @Test
+  void substitute_isTheDocumentedHmacConstruction() throws Exception {
+    byte[] label = "Keyhold implicit rejection KDK v1".getBytes(StandardCharsets.US_ASCII);
+    byte[] data = Arrays.copyOf(label, label.length + 32);
+    System.arraycopy(key.description().spkiSha256(), 0, data, label.length, 32);
+    Signature pkcs1 = Signature.getInstance("NONEwithRSA");
+    pkcs1.initSign(key.keyPair().getPrivate());
+    pkcs1.update(data);
+    byte[] kdk = MessageDigest.getInstance("SHA-256").digest(pkcs1.sign());
+    byte[] ct = new byte[256];
+    RANDOM.nextBytes(ct);
+    int version = 0x0301;
+    byte[] expected = new byte[64];
+    for (int block = 1; block <= 2; block++) {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(kdk, "HmacSHA256"));
+      mac.update(new byte[] {(byte) block, 3, 1});
+      System.arraycopy(mac.doFinal(ct), 0, expected, (block - 1) * 32, 32);
+    }
+
+    for (DecryptMode mode : DecryptMode.values()) {
+      PremasterDecryptor d = PremasterDecryptor.create(key, mode);
+      assertThat(d.substitute(ct, version)).isEqualTo(Arrays.copyOf(expected, 48));
+    }
+  }
+
+  /** A ciphertext equal to the modulus is out of range too (RFC 8017 §5.1.2: c < n). */
+  @ParameterizedTest
+  @EnumSource(DecryptMode.class)
+  void decrypt_ciphertextEqualToTheModulus_returnsTheSubstitute(DecryptMode mode)
+      throws GeneralSecurityException {
+    PremasterDecryptor d = PremasterDecryptor.create(key, mode);
+    BigInteger n = ((RSAPublicKey) key.keyPair().getPublic()).getModulus();
+    byte[] nb = n.toByteArray();
+    byte[] ct = Arrays.copyOfRange(nb, nb.length - 256, nb.length);
+
+    assertThat(d.decrypt(ct, TLS12)).isEqualTo(d.substitute(ct, TLS12));
+  }
+
+  /** The major version byte is checked too, not only the minor one. */
+  @ParameterizedTest
+  @EnumSource(DecryptMode.class)
+  void decrypt_majorVersionMismatch_returnsTheSubstitute(DecryptMode mode)
+      throws GeneralSecurityException {
+    PremasterDecryptor d = PremasterDecryptor.create(key, mode);
+    byte[] pm = premaster(TLS12);
+    byte[] ct = encrypt(key, pm);
+
+    assertThat(d.decrypt(ct, 0x0203)).isEqualTo(d.substitute(ct, 0x0203)).isNotEqualTo(pm);
+  }
+
+  /**
+   * An HSM may return the raw RSA result without its leading zero bytes (as a big-endian number):
+   * the decryptor left-pads it to the modulus length before depadding.
+   */
+  @Test
+  void decrypt_rawResultWithoutLeadingZeros_isLeftPadded() throws GeneralSecurityException {
+    RawRsaKey stripping =
+        new RawRsaKey() {
+          @Override
+          public KeyDescription description() {
+            return key.description();
+          }
+
+          @Override
+          public byte[] signDigest(SignatureScheme scheme, byte[] digest)
+              throws GeneralSecurityException {
+            return key.signDigest(scheme, digest);
+          }
+
+          @Override
+          public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
+            return key.pkcs1Decrypt(ciphertext);
+          }
+
+          @Override
+          public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+            return key.pkcs1Sign(data); // CKM_RSA_PKCS: a full-length signature
+          }
+
+          @Override
+          public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+            byte[] full = key.rawRsa(input);
+            int i = 0;
+            while (i < full.length - 1 && full[i] == 0) {
+              i++;
+            }
+            return Arrays.copyOfRange(full, i, full.length);
+          }
+        };
+    PremasterDecryptor d = PremasterDecryptor.create(stripping, DecryptMode.RAW);
+    byte[] pm = premaster(TLS12);
+
+    assertThat(d.decrypt(encrypt(key, pm), TLS12)).isEqualTo(pm);
+    assertThat(d.substitute(new byte[256], TLS12))
+        .as("the same KDK as the full-length key (the signature keeps its length)")
+        .isEqualTo(
+            PremasterDecryptor.create(key, DecryptMode.RAW).substitute(new byte[256], TLS12));
+  }
+
+  /** A key that forbids raw RSA is decrypted in PKCS#1 mode even when RAW is configured. */
+  @Test
+  void create_keyWithoutRawRsa_usesPkcs1Mode() throws GeneralSecurityException {
+    AtomicInteger rawCalls = new AtomicInteger();
+    AtomicInteger pkcs1Calls = new AtomicInteger();
+    RawRsaKey noRaw =
+        new RawRsaKey() {
+          @Override
+          public KeyDescription description() {
+            return key.description();
+          }
+
+          @Override
+          public byte[] signDigest(SignatureScheme scheme, byte[] digest)
+              throws GeneralSecurityException {
+            return key.signDigest(scheme, digest);
+          }
+
+          @Override
+          public byte[] pkcs1Decrypt(byte[] ciphertext) throws GeneralSecurityException {
+            pkcs1Calls.incrementAndGet();
+            return key.pkcs1Decrypt(ciphertext);
+          }
+
+          @Override
+          public boolean allowsRawRsa() {
+            return false;
+          }
+
+          @Override
+          public byte[] pkcs1Sign(byte[] data) throws GeneralSecurityException {
+            return key.pkcs1Sign(data);
+          }
+
+          @Override
+          public byte[] rawRsa(byte[] input) throws GeneralSecurityException {
+            rawCalls.incrementAndGet();
+            throw new InvalidKeyException("raw RSA is not allowed on this key");
+          }
+        };
+    PremasterDecryptor d = PremasterDecryptor.create(noRaw, DecryptMode.RAW);
+    byte[] pm = premaster(TLS12);
+
+    assertThat(d.decrypt(encrypt(key, pm), TLS12)).isEqualTo(pm);
+    assertThat(rawCalls).hasValue(0);
+    assertThat(pkcs1Calls).hasValue(1);
   }
 }
