@@ -99,21 +99,6 @@ public final class Rotation {
     full.add("--config");
     full.add(config.toString());
     int code = cl.execute(full.toArray(new String[0]));
-    // The CLI runs in this JVM beside the service, which re-scans the token every 100 ms here: two
-    // SunPKCS11 providers of one process inside one SoftHSM instance, and SoftHSM then sometimes
-    // answers a key generation with CKR_GENERAL_ERROR. In use the CLI is another process (file
-    // locks, not shared state), so the test retries that one answer a few times.
-    for (int attempt = 1;
-        code != 0 && attempt < 4 && out.toString().contains("CKR_GENERAL_ERROR");
-        attempt++) {
-      out.getBuffer().setLength(0);
-      code =
-          CliContext.system()
-              .commandLine(new Main())
-              .setOut(new PrintWriter(out, true))
-              .setErr(new PrintWriter(out, true))
-              .execute(full.toArray(new String[0]));
-    }
     assertThat(code).as(String.join(" ", args) + ":\n" + out).isZero();
     return out.toString();
   }
