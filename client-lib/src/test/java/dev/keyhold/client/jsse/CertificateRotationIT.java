@@ -48,7 +48,7 @@ class CertificateRotationIT {
     svc =
         TestKeyholdService.builder()
             .decorator(HSM.decorator())
-            .rescanInterval(Duration.ofMillis(100))
+            .rescanInterval(Duration.ofSeconds(1))
             .start();
     rotation = new Rotation(svc, dir);
     client =
