@@ -10,12 +10,14 @@ import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -143,14 +145,15 @@ public final class PolicyReloader implements AutoCloseable {
     try {
       while (true) {
         WatchKey key = ws.take();
-        key.pollEvents();
-        synchronized (lock) {
-          if (pending != null) {
-            pending.cancel(false);
+        if (concernsConfig(key.pollEvents(), file.getFileName())) {
+          synchronized (lock) {
+            if (pending != null) {
+              pending.cancel(false);
+            }
+            pending =
+                scheduler.schedule(
+                    () -> reloadIfChanged(file), DEBOUNCE.toMillis(), TimeUnit.MILLISECONDS);
           }
-          pending =
-              scheduler.schedule(
-                  () -> reloadIfChanged(file), DEBOUNCE.toMillis(), TimeUnit.MILLISECONDS);
         }
         if (!key.reset()) {
           log.warn("{} can no longer be watched: policy reloads only on SIGHUP", file.getParent());
@@ -160,6 +163,27 @@ public final class PolicyReloader implements AutoCloseable {
     } catch (InterruptedException | ClosedWatchServiceException e) {
       // closed
     }
+  }
+
+  /**
+   * Whether any event is about the config file itself, or about an entry whose name starts with
+   * {@code ..} (Kubernetes mounts a ConfigMap as symlinks into a {@code ..data} folder that it
+   * swaps atomically), or lost events ({@code OVERFLOW}). Events about other files are ignored: the
+   * audit log often lives in the same folder and is written all the time, and rescheduling the
+   * debounce for each of its writes both cost CPU on every flush and kept a real change from ever
+   * being read while the service was under load.
+   */
+  static boolean concernsConfig(List<WatchEvent<?>> events, Path configName) {
+    for (WatchEvent<?> e : events) {
+      if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
+        return true;
+      }
+      if (e.context() instanceof Path p
+          && (p.equals(configName) || p.getFileName().toString().startsWith(".."))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void reloadIfChanged(Path file) {
