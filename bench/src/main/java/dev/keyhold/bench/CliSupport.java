@@ -220,6 +220,16 @@ final class CliSupport {
     Duration firstWarmup;
 
     @Option(
+        names = "--jit-quiet-max",
+        defaultValue = "30s",
+        converter = DurationConverter.class,
+        description =
+            "after each mode's first warm-up, keep warming up until the JIT compilers of the bench"
+                + " and the service use under 3% of a core for 2 s, at most this long (0s: don't"
+                + " wait; default: ${DEFAULT-VALUE})")
+    Duration jitQuietMax;
+
+    @Option(
         names = "--duration",
         defaultValue = "10s",
         converter = DurationConverter.class,

@@ -160,7 +160,8 @@ final class HandshakesCommand implements Callable<Integer> {
               CliSupport.commandLine(BenchMain.args),
               metricsUri(metricsUrl, sc) == null
                   ? null
-                  : new dev.keyhold.bench.load.ServiceOperations(metricsUri(metricsUrl, sc)));
+                  : new dev.keyhold.bench.load.ServiceOperations(metricsUri(metricsUrl, sc)),
+              timing.jitQuietMax);
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
           new HandshakeBench(

@@ -113,7 +113,8 @@ final class OpsCommand implements Callable<Integer> {
               serviceCpu,
               serviceDescription,
               CliSupport.commandLine(BenchMain.args),
-              sc == null ? 0 : sc.hsm().sessions());
+              sc == null ? 0 : sc.hsm().sessions(),
+              timing.jitQuietMax);
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
           new OpsBench(

@@ -127,7 +127,52 @@ public final class HandshakeBench {
       ProcessCpu service,
       String serviceDescription,
       String command,
-      ServiceOperations serviceOps) {}
+      ServiceOperations serviceOps,
+      Duration jitQuietMax) {
+    public Settings {
+      jitQuietMax = jitQuietMax == null ? Duration.ZERO : jitQuietMax;
+    }
+
+    /** Without waiting for the JITs to go quiet after the first warm-up. */
+    public Settings(
+        KeyholdClientConfig keyholdClient,
+        String keyName,
+        List<Server> servers,
+        Pkcs11KeyStore pkcs11,
+        List<Integer> concurrency,
+        Duration warmup,
+        Duration firstWarmup,
+        Duration duration,
+        int jsseWorkers,
+        int eventLoops,
+        String[] protocols,
+        String[] cipherSuites,
+        Path workDir,
+        ProcessCpu service,
+        String serviceDescription,
+        String command,
+        ServiceOperations serviceOps) {
+      this(
+          keyholdClient,
+          keyName,
+          servers,
+          pkcs11,
+          concurrency,
+          warmup,
+          firstWarmup,
+          duration,
+          jsseWorkers,
+          eventLoops,
+          protocols,
+          cipherSuites,
+          workDir,
+          service,
+          serviceDescription,
+          command,
+          serviceOps,
+          Duration.ZERO);
+    }
+  }
 
   private final Settings s;
   private final LoadRunner.Progress progress;
@@ -198,9 +243,11 @@ public final class HandshakeBench {
       }
 
       LoadRunner keyholdRunner =
-          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress)
+              .untilJitQuiet(s.jitQuietMax());
       LoadRunner localRunner =
-          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress);
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress)
+              .untilJitQuiet(s.jitQuietMax());
       localRunner.excludingFromBackground(s.service());
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       Map<String, Object> derived = new LinkedHashMap<>();
@@ -276,6 +323,10 @@ public final class HandshakeBench {
       settings.put("concurrency", s.concurrency());
       settings.put("warmupSeconds", s.warmup().toMillis() / 1000.0);
       settings.put("firstWarmupSeconds", s.firstWarmup().toMillis() / 1000.0);
+      settings.put("jitQuietMaxSeconds", s.jitQuietMax().toMillis() / 1000.0);
+      Map<String, Double> settled = new java.util.TreeMap<>(keyholdRunner.jitSettleSeconds());
+      settled.putAll(localRunner.jitSettleSeconds());
+      settings.put("jitSettleSeconds", settled);
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("jsseWorkerThreads", s.jsseWorkers());
       settings.put("nettyEventLoopThreads", s.eventLoops());

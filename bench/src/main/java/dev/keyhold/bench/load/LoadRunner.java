@@ -70,6 +70,12 @@ public final class LoadRunner {
   private final ProcessCpu service;
   private final Progress progress;
   private ProcessCpu idleOwn;
+  private Duration jitQuietMax = Duration.ZERO;
+  private final Map<String, Double> jitSettleSeconds =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** JIT compiler CPU per second of wall time below which a JVM counts as warmed up: 3 %. */
+  static final double JIT_QUIET_CORES = 0.03;
 
   /**
    * @param service the Keyhold service process for CPU and RSS, or null; ignored when it is this
@@ -108,6 +114,25 @@ public final class LoadRunner {
   public LoadRunner excludingFromBackground(ProcessCpu process) {
     this.idleOwn = process == null || process.isSelf() ? null : process;
     return this;
+  }
+
+  /**
+   * After each label's first warm-up, goes on warming up until the JIT compilers of this JVM and of
+   * the service use less than {@value #JIT_QUIET_CORES} of a core for two seconds in a row, for at
+   * most {@code max} more (zero: no such wait). A fresh service still compiles for half a minute
+   * and more under load on 2 cores; steps measured meanwhile charge the compiler's CPU to every
+   * operation.
+   *
+   * @return this runner
+   */
+  public LoadRunner untilJitQuiet(Duration max) {
+    this.jitQuietMax = max == null || max.isNegative() ? Duration.ZERO : max;
+    return this;
+  }
+
+  /** For each label, how many seconds of warm-up it took beyond the first warm-up for the JITs. */
+  public Map<String, Double> jitSettleSeconds() {
+    return Map.copyOf(jitSettleSeconds);
   }
 
   /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
@@ -171,7 +196,11 @@ public final class LoadRunner {
   private StepResult measure(String label, int concurrency, Step step, Drain drain)
       throws InterruptedException {
     ProcessCpu self = ProcessCpu.self();
-    waitReporting(label, true, warmedUp.add(label) ? firstWarmup : warmup, step);
+    boolean first = warmedUp.add(label);
+    waitReporting(label, true, first ? firstWarmup : warmup, step);
+    if (first && !jitQuietMax.isZero()) {
+      jitSettleSeconds.put(label, settleJit(label, step));
+    }
     step.recorder.reset();
     OptionalLong clientCpu0 = self.cpuNanos();
     OptionalLong serviceCpu0 = service == null ? OptionalLong.empty() : service.cpuNanos();
@@ -240,6 +269,34 @@ public final class LoadRunner {
       }
     }
     return Math.round(Math.max(0, other) / 1e9 / seconds * 1000) / 1000.0;
+  }
+
+  /** Waits (reporting as warm-up) until the JITs are quiet; returns the seconds it waited. */
+  private double settleJit(String label, Step step) throws InterruptedException {
+    ProcessCpu self = ProcessCpu.self();
+    long start = System.nanoTime();
+    long end = start + jitQuietMax.toNanos();
+    long window = TimeUnit.SECONDS.toNanos(1);
+    int quiet = 0;
+    OptionalLong[] before = {self.compilerCpuNanos(), compiler(service)};
+    while (System.nanoTime() < end && quiet < 2) {
+      waitReporting(label, true, Duration.ofNanos(window), step);
+      OptionalLong[] now = {self.compilerCpuNanos(), compiler(service)};
+      boolean allQuiet = true;
+      for (int i = 0; i < now.length; i++) {
+        if (before[i].isPresent() && now[i].isPresent()) {
+          double cores = (now[i].getAsLong() - before[i].getAsLong()) / (double) window;
+          allQuiet &= cores < JIT_QUIET_CORES;
+        }
+      }
+      quiet = allQuiet ? quiet + 1 : 0;
+      before = now;
+    }
+    return Math.round((System.nanoTime() - start) / 1e8) / 10.0;
+  }
+
+  private static OptionalLong compiler(ProcessCpu p) {
+    return p == null ? OptionalLong.empty() : p.compilerCpuNanos();
   }
 
   private void waitReporting(String label, boolean warmingUp, Duration length, Step step)

@@ -65,6 +65,37 @@ public final class ProcessCpu {
   }
 
   /**
+   * CPU time used so far by the JIT compiler threads of this JVM process (threads named {@code C1
+   * CompilerThread*} and {@code C2 CompilerThread*}, read from {@code /proc/PID/task/TID/stat}), in
+   * nanoseconds; empty when unreadable. While a fresh JVM still compiles, its CPU per operation is
+   * not yet the steady-state figure.
+   */
+  public OptionalLong compilerCpuNanos() {
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    long ticks = 0;
+    try (var dirs = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
+        try {
+          if (isCompilerThread(Files.readString(t.resolve("comm")))) {
+            ticks += parseStatCpuTicks(Files.readString(t.resolve("stat")));
+          }
+        } catch (IOException | RuntimeException gone) {
+          // the thread ended between the listing and the read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(ticks * NANOS_PER_TICK);
+  }
+
+  /** Whether a thread name ({@code comm}, at most 15 characters) is a HotSpot JIT compiler's. */
+  static boolean isCompilerThread(String comm) {
+    String c = comm.strip();
+    return c.startsWith("C1 CompilerThre") || c.startsWith("C2 CompilerThre");
+  }
+
+  /**
    * CPU time of this process's children that have been waited for (cutime + cstime of {@code
    * /proc/self/stat}), e.g. an {@code openssl speed} run, in nanoseconds.
    */

@@ -89,7 +89,8 @@ public final class OpsBench {
       ProcessCpu service,
       String serviceDescription,
       String command,
-      int hsmSessions) {
+      int hsmSessions,
+      Duration jitQuietMax) {
 
     public Settings {
       concurrency = List.copyOf(concurrency);
@@ -97,6 +98,41 @@ public final class OpsBench {
       if (concurrency.isEmpty() || concurrency.stream().anyMatch(c -> c < 1 || c > 4096)) {
         throw new IllegalArgumentException("concurrency must be a list of 1..4096");
       }
+      jitQuietMax = jitQuietMax == null ? Duration.ZERO : jitQuietMax;
+    }
+
+    /** Without waiting for the JITs to go quiet after the first warm-up. */
+    public Settings(
+        KeyholdClientConfig client,
+        String keyName,
+        Workload.Operation operation,
+        String scheme,
+        List<Integer> concurrency,
+        Duration warmup,
+        Duration firstWarmup,
+        Duration duration,
+        Set<Baseline> baselines,
+        Pkcs11Source pkcs11,
+        ProcessCpu service,
+        String serviceDescription,
+        String command,
+        int hsmSessions) {
+      this(
+          client,
+          keyName,
+          operation,
+          scheme,
+          concurrency,
+          warmup,
+          firstWarmup,
+          duration,
+          baselines,
+          pkcs11,
+          service,
+          serviceDescription,
+          command,
+          hsmSessions,
+          Duration.ZERO);
     }
   }
 
@@ -174,10 +210,12 @@ public final class OpsBench {
 
       // Service CPU is attributed to Keyhold steps only: during a baseline the service idles.
       LoadRunner runner =
-          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress);
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), s.service(), progress)
+              .untilJitQuiet(s.jitQuietMax());
       LoadRunner baselineRunner =
           new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress)
-              .excludingFromBackground(s.service());
+              .excludingFromBackground(s.service())
+              .untilJitQuiet(s.jitQuietMax());
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       descriptions.keySet().forEach(m -> results.put(m, new ArrayList<>()));
       for (int c :
@@ -217,6 +255,10 @@ public final class OpsBench {
       settings.put("concurrency", s.concurrency());
       settings.put("warmupSeconds", s.warmup().toMillis() / 1000.0);
       settings.put("firstWarmupSeconds", s.firstWarmup().toMillis() / 1000.0);
+      settings.put("jitQuietMaxSeconds", s.jitQuietMax().toMillis() / 1000.0);
+      Map<String, Double> settled = new java.util.TreeMap<>(runner.jitSettleSeconds());
+      settled.putAll(baselineRunner.jitSettleSeconds());
+      settings.put("jitSettleSeconds", settled);
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("baselines", s.baselines().stream().map(Baseline::mode).toList());
       String title =

@@ -102,4 +102,22 @@ class ProcessCpuTest {
     assertThat(ProcessCpu.waitedChildrenCpuNanos().orElseThrow()).isGreaterThan(before);
     assertThat(ProcessCpu.machineBusyNanos()).isPresent();
   }
+
+  @Test
+  void isCompilerThread_onlyHotSpotJitThreads() {
+    assertThat(ProcessCpu.isCompilerThread("C2 CompilerThre\n")).isTrue();
+    assertThat(ProcessCpu.isCompilerThread("C1 CompilerThre")).isTrue();
+    assertThat(ProcessCpu.isCompilerThread("keyhold-hsm-1")).isFalse();
+    assertThat(ProcessCpu.isCompilerThread("GC Thread#0")).isFalse();
+    assertThat(ProcessCpu.isCompilerThread("C2")).isFalse();
+  }
+
+  @Test
+  void compilerCpu_ofThisJvm_isRead_andAnAbsentProcessHasNone() {
+    // This JVM has JIT compiler threads; the test runner has made them compile already.
+    long before = ProcessCpu.self().compilerCpuNanos().orElseThrow();
+    assertThat(before).isNotNegative();
+    assertThat(ProcessCpu.self().compilerCpuNanos().orElseThrow()).isGreaterThanOrEqualTo(before);
+    assertThat(ProcessCpu.of(Long.MAX_VALUE).compilerCpuNanos()).isEmpty();
+  }
 }
