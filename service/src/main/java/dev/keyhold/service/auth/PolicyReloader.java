@@ -6,21 +6,14 @@ import dev.keyhold.config.ServiceConfig;
 import dev.keyhold.service.ops.OperationMetrics;
 import io.micrometer.core.instrument.Counter;
 import java.io.IOException;
-import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchEvent;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -38,8 +31,11 @@ import org.slf4j.LoggerFactory;
 public final class PolicyReloader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PolicyReloader.class);
 
-  /** How long the file must be quiet after a change before it is read. */
-  public static final Duration DEBOUNCE = Duration.ofMillis(500);
+  /**
+   * How often the config file is read for changes; a change is loaded once the file has stayed the
+   * same for one interval.
+   */
+  public static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
 
   private final AtomicReference<Policy> current;
   private final Counter ok;
@@ -48,8 +44,7 @@ public final class PolicyReloader implements AutoCloseable {
   private final Object lock = new Object();
   private byte[] lastSeen;
   private ScheduledExecutorService scheduler;
-  private ScheduledFuture<?> pending;
-  private WatchService watcher;
+  private byte[] polled;
 
   public PolicyReloader(Policy initial, OperationMetrics metrics) {
     this.current = new AtomicReference<>(initial);
@@ -109,89 +104,48 @@ public final class PolicyReloader implements AutoCloseable {
   }
 
   /**
-   * Reloads whenever {@code configFile}'s content changes (watching its folder, so that a file
-   * replaced by rename or a symlink swap is seen too).
+   * Reloads whenever {@code configFile}'s content changes: its bytes are read every {@link
+   * #POLL_INTERVAL} (the path is followed, so a file replaced by rename or a Kubernetes ConfigMap's
+   * symlink swap is seen too), and a new content is loaded once it has stayed the same for one
+   * interval, so that an editor's several writes make one reload.
+   *
+   * <p>Polling rather than a folder {@code WatchService}: the audit log usually sits in the same
+   * folder and is written every few milliseconds, so a watcher woke on every audit flush, and each
+   * of its events restarted the debounce: under load a changed policy was never read. Reading a
+   * small file once a second costs nothing measurable and works on file systems without inotify.
    */
-  public void watch(Path configFile) throws IOException {
+  public void watch(Path configFile) {
     Path file = configFile.toAbsolutePath();
-    Path dir = file.getParent();
     synchronized (lock) {
-      if (watcher != null) {
+      if (scheduler != null) {
         throw new IllegalStateException("already watching");
       }
       lastSeen = digest(file);
-      watcher = dir.getFileSystem().newWatchService();
-      dir.register(
-          watcher,
-          StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY,
-          StandardWatchEventKinds.ENTRY_DELETE);
+      polled = lastSeen;
       scheduler =
           Executors.newSingleThreadScheduledExecutor(
               r -> {
-                Thread t = new Thread(r, "keyhold-policy-reload");
+                Thread t = new Thread(r, "keyhold-policy-watch");
                 t.setDaemon(true);
                 return t;
               });
+      scheduler.scheduleWithFixedDelay(
+          () -> poll(file),
+          POLL_INTERVAL.toMillis(),
+          POLL_INTERVAL.toMillis(),
+          TimeUnit.MILLISECONDS);
     }
-    WatchService ws = watcher;
-    Thread t = new Thread(() -> watchLoop(ws, file), "keyhold-policy-watch");
-    t.setDaemon(true);
-    t.start();
-    log.info("watching {} for policy changes", file);
+    log.info("watching {} for policy changes (every {} s)", file, POLL_INTERVAL.toSeconds());
   }
 
-  private void watchLoop(WatchService ws, Path file) {
-    try {
-      while (true) {
-        WatchKey key = ws.take();
-        if (concernsConfig(key.pollEvents(), file.getFileName())) {
-          synchronized (lock) {
-            if (pending != null) {
-              pending.cancel(false);
-            }
-            pending =
-                scheduler.schedule(
-                    () -> reloadIfChanged(file), DEBOUNCE.toMillis(), TimeUnit.MILLISECONDS);
-          }
-        }
-        if (!key.reset()) {
-          log.warn("{} can no longer be watched: policy reloads only on SIGHUP", file.getParent());
-          return;
-        }
-      }
-    } catch (InterruptedException | ClosedWatchServiceException e) {
-      // closed
-    }
-  }
-
-  /**
-   * Whether any event is about the config file itself, or about an entry whose name starts with
-   * {@code ..} (Kubernetes mounts a ConfigMap as symlinks into a {@code ..data} folder that it
-   * swaps atomically), or lost events ({@code OVERFLOW}). Events about other files are ignored: the
-   * audit log often lives in the same folder and is written all the time, and rescheduling the
-   * debounce for each of its writes both cost CPU on every flush and kept a real change from ever
-   * being read while the service was under load.
-   */
-  static boolean concernsConfig(List<WatchEvent<?>> events, Path configName) {
-    for (WatchEvent<?> e : events) {
-      if (e.kind() == StandardWatchEventKinds.OVERFLOW) {
-        return true;
-      }
-      if (e.context() instanceof Path p
-          && (p.equals(configName) || p.getFileName().toString().startsWith(".."))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private void reloadIfChanged(Path file) {
+  private void poll(Path file) {
+    byte[] now = digest(file);
     synchronized (lock) {
-      if (Arrays.equals(digest(file), lastSeen)) {
-        return; // another file in the folder changed, or the same bytes were written again
+      boolean settled = Arrays.equals(now, polled);
+      polled = now;
+      if (settled && !Arrays.equals(now, lastSeen)) {
+        reload(file, "file change");
       }
-      reload(file, "file change");
     }
   }
 
@@ -214,13 +168,6 @@ public final class PolicyReloader implements AutoCloseable {
     synchronized (lock) {
       if (scheduler != null) {
         scheduler.shutdownNow();
-      }
-      if (watcher != null) {
-        try {
-          watcher.close();
-        } catch (IOException e) {
-          log.debug("closing the policy watcher: {}", e.getMessage());
-        }
       }
     }
   }

@@ -105,7 +105,8 @@ class PolicyReloadIT {
   /**
    * The audit log usually sits in the config file's folder and is written every few milliseconds
    * under load. Its writes must not keep postponing the debounced reload (they did: every event
-   * restarted the 500 ms wait, so a policy change was never read while the service was busy).
+   * restarted the 500 ms wait of the folder watcher, so a policy change was never read while the
+   * service was busy).
    */
   @Test
   void fileChange_isReadWhileAnotherFileInTheFolderIsWrittenContinuously() throws Exception {
@@ -136,59 +137,6 @@ class PolicyReloadIT {
       writer.join(10_000);
     }
     edit(TEST_ONLY);
-  }
-
-  @Test
-  void concernsConfig_onlyTheConfigFileKubernetesSwapsAndOverflow() {
-    Path name = Path.of("keyhold.yaml");
-    assertThat(PolicyReloader.concernsConfig(List.of(event(Path.of("audit.log"))), name)).isFalse();
-    assertThat(PolicyReloader.concernsConfig(List.of(event(Path.of("keyhold.yaml.tmp"))), name))
-        .isFalse();
-    assertThat(
-            PolicyReloader.concernsConfig(
-                List.of(event(Path.of("audit.log")), event(Path.of("keyhold.yaml"))), name))
-        .isTrue();
-    assertThat(PolicyReloader.concernsConfig(List.of(event(Path.of("..data"))), name)).isTrue();
-    assertThat(PolicyReloader.concernsConfig(List.of(overflow()), name)).isTrue();
-    assertThat(PolicyReloader.concernsConfig(List.of(), name)).isFalse();
-  }
-
-  private static java.nio.file.WatchEvent<?> event(Path context) {
-    return new java.nio.file.WatchEvent<Path>() {
-      @Override
-      public Kind<Path> kind() {
-        return java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
-      }
-
-      @Override
-      public int count() {
-        return 1;
-      }
-
-      @Override
-      public Path context() {
-        return context;
-      }
-    };
-  }
-
-  private static java.nio.file.WatchEvent<?> overflow() {
-    return new java.nio.file.WatchEvent<Object>() {
-      @Override
-      public Kind<Object> kind() {
-        return java.nio.file.StandardWatchEventKinds.OVERFLOW;
-      }
-
-      @Override
-      public int count() {
-        return 1;
-      }
-
-      @Override
-      public Object context() {
-        return null;
-      }
-    };
   }
 
   @Test
