@@ -33,7 +33,16 @@ import picocli.CommandLine.Parameters;
     })
 public final class Main {
 
+  /** The system property of gRPC's shaded Netty that sets its buffer leak detector's level. */
+  static final String LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
+
   public static void main(String[] args) {
+    // Netty samples buffers for leak tracking by default and records a stack trace for each
+    // sampled one: in a profile under load, 1.6 % of the transport thread's CPU. The service's
+    // buffers are gRPC's own; a user who wants the detector sets the property.
+    if (System.getProperty(LEAK_DETECTION) == null) {
+      System.setProperty(LEAK_DETECTION, "disabled");
+    }
     int rc = CliContext.system().commandLine(new Main()).execute(args);
     if (rc != 0 || !(args.length > 0 && args[0].equals("serve"))) {
       System.exit(rc);
