@@ -45,7 +45,9 @@ final class OpsCommand implements Callable<Integer> {
   @Option(
       names = "--op",
       defaultValue = "sign",
-      description = "sign or decrypt-premaster (default: ${DEFAULT-VALUE})")
+      description =
+          "sign, decrypt-premaster, or get-key (the RPC alone: no HSM operation, no baselines)"
+              + " (default: ${DEFAULT-VALUE})")
   String operation;
 
   @Option(

@@ -143,6 +143,8 @@ class OpsIT {
             "0.3s",
             "--first-warmup",
             "0.5s",
+            "--jit-quiet-max",
+            "0s",
             "--duration",
             "1s",
             "--baselines",
@@ -158,6 +160,57 @@ class OpsIT {
     assertThat(step.get("ops").asLong()).isPositive().isEqualTo(step.at("/latency/count").asLong());
     assertThat(step.get("errors").size()).isZero();
     assertThat(dir.resolve("dp.html")).exists();
+  }
+
+  /**
+   * get-key: the RPC without an HSM step (baselines skipped with a note), and the JIT wait after
+   * the first warm-up bounded by --jit-quiet-max and recorded per mode.
+   */
+  @Test
+  void cli_getKey_measuresTheRpcAlone_andRecordsTheJitWait() throws Exception {
+    int rc =
+        BenchMain.run(
+            "ops",
+            "--target",
+            svc.target(),
+            "--ca",
+            svc.caCert().toString(),
+            "--cert",
+            svc.clientCert("test-client").toString(),
+            "--key",
+            svc.clientKey("test-client").toString(),
+            "--key-name",
+            "ec-p256",
+            "--op",
+            "get-key",
+            "-c",
+            "1",
+            "--warmup",
+            "0.3s",
+            "--first-warmup",
+            "0.5s",
+            "--jit-quiet-max",
+            "1s",
+            "--duration",
+            "1s",
+            "--baselines",
+            "jce",
+            "--out",
+            dir.toString(),
+            "--no-html",
+            "--name",
+            "gk");
+    assertThat(rc).isZero();
+    JsonNode j = new ObjectMapper().readTree(dir.resolve("gk.json").toFile());
+    assertThat(j.at("/settings/operation").asText()).isEqualTo("get-key");
+    assertThat(j.get("modes").size()).isEqualTo(1);
+    JsonNode step = j.at("/modes/0/steps/0");
+    assertThat(step.get("ops").asLong()).isPositive().isEqualTo(step.at("/latency/count").asLong());
+    assertThat(step.get("errors").size()).isZero();
+    assertThat(j.toString()).contains("baselines skipped: get-key");
+    assertThat(j.at("/settings/jitQuietMaxSeconds").asDouble()).isEqualTo(1.0);
+    // At most the bound (plus one 1 s sampling window that may straddle it).
+    assertThat(j.at("/settings/jitSettleSeconds/keyhold").asDouble()).isBetween(0.0, 2.5);
   }
 
   @Test

@@ -79,6 +79,8 @@ class StartServiceIT {
             "rsa2048",
             "-c",
             "1",
+            "--jit-quiet-max",
+            "0s",
             "--first-warmup",
             "1s",
             "--warmup",

@@ -154,6 +154,9 @@ public final class KeyholdTarget implements AutoCloseable {
 
   /** Checks that this client may perform the operation on the key. */
   public void checkAllowed(Workload.Operation op) throws TargetException {
+    if (op == Workload.Operation.GET_KEY) {
+      return; // the key was described at connect: this client may read it
+    }
     Operation needed =
         op == Workload.Operation.SIGN
             ? Operation.OPERATION_SIGN
@@ -181,6 +184,13 @@ public final class KeyholdTarget implements AutoCloseable {
    * so the client adds as little CPU as possible to the measurement.
    */
   public AsyncOperation operation(Workload w) throws GeneralSecurityException {
+    if (w.operation() == Workload.Operation.GET_KEY) {
+      dev.keyhold.proto.v1.GetKeyRequest req =
+          dev.keyhold.proto.v1.GetKeyRequest.newBuilder()
+              .setKey(KeyholdClient.ref(key.getName()))
+              .build();
+      return () -> toCompletable(client.futureStub().getKey(req));
+    }
     if (w.operation() == Workload.Operation.SIGN) {
       SignRequest req =
           SignRequest.newBuilder()

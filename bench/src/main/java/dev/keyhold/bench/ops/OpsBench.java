@@ -165,9 +165,15 @@ public final class OpsBench {
       target.checkAllowed(s.operation());
       KeyInfo key = target.key();
       Workload w =
-          s.operation() == Workload.Operation.SIGN
-              ? Workload.sign(target.scheme(s.scheme()))
-              : Workload.decryptPremaster();
+          switch (s.operation()) {
+            case SIGN -> Workload.sign(target.scheme(s.scheme()));
+            case DECRYPT_PREMASTER -> Workload.decryptPremaster();
+            case GET_KEY -> Workload.getKey();
+          };
+      boolean rpcOnly = s.operation() == Workload.Operation.GET_KEY;
+      if (rpcOnly && !s.baselines().isEmpty()) {
+        notes.add("baselines skipped: get-key has no private-key step to compare with");
+      }
 
       Map<String, LoadRunner.AsyncOperation> async = new LinkedHashMap<>();
       Map<String, LoadRunner.BlockingOperation> blocking = new LinkedHashMap<>();
@@ -180,7 +186,7 @@ public final class OpsBench {
               + " over gRPC/mTLS to "
               + s.client().target()
               + ", async, in-flight = concurrency");
-      if (s.baselines().contains(Baseline.PKCS11_DIRECT)) {
+      if (!rpcOnly && s.baselines().contains(Baseline.PKCS11_DIRECT)) {
         if (s.pkcs11() == null) {
           notes.add("pkcs11-direct skipped: no --config to reach the token in-process");
         } else {
@@ -198,7 +204,7 @@ public final class OpsBench {
                       : ""));
         }
       }
-      if (s.baselines().contains(Baseline.JCE)) {
+      if (!rpcOnly && s.baselines().contains(Baseline.JCE)) {
         LocalKey lk = Baselines.jce(key);
         blocking.put("jce", LocalSigner.operation(w, lk.privateKey(), lk.publicKey(), null));
         descriptions.put(
@@ -232,7 +238,7 @@ public final class OpsBench {
           }
         }
       }
-      if (s.baselines().contains(Baseline.OPENSSL)) {
+      if (!rpcOnly && s.baselines().contains(Baseline.OPENSSL)) {
         runOpenssl(key, env, results, descriptions, notes);
       }
 

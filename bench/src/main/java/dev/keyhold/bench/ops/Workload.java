@@ -22,10 +22,15 @@ import javax.crypto.Cipher;
 public record Workload(
     Operation operation, SignatureScheme scheme, byte[] digest, int clientVersion) {
 
-  /** The two operations Keyhold serves. */
+  /**
+   * The two operations Keyhold serves, and {@code get-key}: a call that never reaches the HSM (the
+   * service answers it from its key table), so its latency and CPU are those of the RPC itself
+   * (mTLS, HTTP/2, authorization, audit) – the floor under every Sign and DecryptPremaster.
+   */
   public enum Operation {
     SIGN("sign"),
-    DECRYPT_PREMASTER("decrypt-premaster");
+    DECRYPT_PREMASTER("decrypt-premaster"),
+    GET_KEY("get-key");
 
     private final String cliName;
 
@@ -45,7 +50,8 @@ public record Workload(
           return o;
         }
       }
-      throw new IllegalArgumentException("operation '" + s + "' is not sign or decrypt-premaster");
+      throw new IllegalArgumentException(
+          "operation '" + s + "' is not sign, decrypt-premaster or get-key");
     }
   }
 
@@ -54,6 +60,11 @@ public record Workload(
         MessageDigest.getInstance(scheme.hash().jcaName())
             .digest("keyhold-bench".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     return new Workload(Operation.SIGN, scheme, digest, 0);
+  }
+
+  /** GetKey on the run's key: the RPC without an HSM operation. */
+  public static Workload getKey() {
+    return new Workload(Operation.GET_KEY, null, null, 0);
   }
 
   public static Workload decryptPremaster() {
