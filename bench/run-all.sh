@@ -7,8 +7,8 @@
 #   QUICK=1 bench/run-all.sh    # 1 s steps: checks that the script works, figures are meaningless
 #
 # Needs: mvn -DskipTests install, bench/setup-local-token.sh (run here if missing).
-# Budget: about 20 minutes on 2 cores with the default step times (8 s first warm-up, 2 s warm-up,
-# 5 s measured per step); see the step list below.
+# Budget: about 25 minutes on 2 cores with the default step times (8 s first warm-up, then until the
+# JIT compilers are quiet, at most 30 s; 2 s warm-up, 5 s measured per step); see the step list below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JAR=bench/target/keyhold-bench-0.1.0-SNAPSHOT-all.jar
@@ -60,6 +60,10 @@ step "P-256 sign"
 ops "$cfg" --key-name ec-p256 -c 1,8,32 --baselines pkcs11-direct,openssl --name ops-p256-sign
 step "RSA-2048 DecryptPremaster"
 ops "$cfg" --key-name rsa2048 --op decrypt-premaster -c 1,8,32 --baselines pkcs11-direct,openssl --name ops-rsa2048-decrypt
+# 2b. ~1 min: the RPC alone (GetKey: mTLS, HTTP/2, authorization, audit, no HSM step): the floor
+# under the added latency and the service CPU overhead of Sign and DecryptPremaster.
+step "RPC floor (get-key)"
+ops "$cfg" --key-name rsa2048 --op get-key -c 1,32 --baselines none --name ops-rsa2048-get-key
 # 3. ~3 min: hsm.sessions sweep at c=32 (pkcs11-direct also with as many threads as sessions).
 for n in 1 2 4 8; do
   step "hsm.sessions=$n"
