@@ -237,6 +237,7 @@ public final class TargetSummary {
             + " 0.15 cores) between Keyhold's and the baseline's steps; a report marked"
             + " \"differed\" must be re-run before its figures are published.\n");
     sb.append(overheadTable());
+    sb.append(rpcFloorTable("ops-rsa2048-get-key"));
     sb.append(
         peakTable(
             "Throughput at peak (ops/s or handshakes/s) and saturation point",
@@ -287,6 +288,44 @@ public final class TargetSummary {
                       .append(" |\n"));
     }
     return sb.toString();
+  }
+
+  /**
+   * The RPC alone (GetKey: no HSM step): its latency and CPU are the floor under the added latency
+   * and the overhead above.
+   */
+  private String rpcFloorTable(String name) {
+    JsonNode r = load(name);
+    if (r == null) {
+      return "";
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            "\n#### The RPC alone (`"
+                + name
+                + "`: GetKey, answered without the HSM)\n\n"
+                + "| concurrency | ops/s | p50 µs | service CPU µs/op | client CPU µs/op |\n"
+                + "|---|---|---|---|---|\n");
+    for (JsonNode mode : r.path("modes")) {
+      for (JsonNode step : mode.path("steps")) {
+        sb.append("| ")
+            .append(step.path("concurrency").asInt())
+            .append(" | ")
+            .append(fmt(step.path("opsPerSecond").asDouble()))
+            .append(" | ")
+            .append(fmt(step.path("latency").path("p50").asDouble()))
+            .append(" | ")
+            .append(cpu(step.path("serviceCpu")))
+            .append(" | ")
+            .append(cpu(step.path("clientCpu")))
+            .append(" |\n");
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String cpu(JsonNode c) {
+    return c.isMissingNode() || c.isNull() ? "-" : fmt(c.path("microsPerOp").asDouble());
   }
 
   private List<String> matching(String prefix) {

@@ -59,4 +59,23 @@ class TargetSummaryTest {
             "| P-256 sign (fault check on), peak, / pkcs11-direct | `ops-p256-sign` | - |"
                 + " ≥ 0.50 | not run |");
   }
+
+  @Test
+  void render_theRpcFloorTable_fromTheGetKeyReport() throws Exception {
+    Files.writeString(
+        dir.resolve("ops-rsa2048-get-key.json"),
+        """
+        {"modes":[{"mode":"keyhold","steps":[
+          {"concurrency":1,"opsPerSecond":2100.5,"latency":{"p50":401.2},
+           "serviceCpu":{"cores":0.3,"microsPerOp":150.0},"clientCpu":{"cores":0.2,"microsPerOp":95.5}},
+          {"concurrency":32,"opsPerSecond":9000,"latency":{"p50":3000},"serviceCpu":null}]}]}
+        """);
+    String md = new TargetSummary(dir).render("0.01");
+    assertThat(md)
+        .contains("The RPC alone (`ops-rsa2048-get-key`")
+        .contains("| 1 | 2,101 | 401 | 150 | 95.50 |")
+        .contains("| 32 | 9,000 | 3,000 | - | - |");
+    assertThat(new TargetSummary(Files.createDirectories(dir.resolve("empty"))).render("0"))
+        .doesNotContain("The RPC alone");
+  }
 }
