@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 
 /** What the app-server tests share: ports, the test service, the README snippets, TLS clients. */
 final class Https {
@@ -21,14 +22,22 @@ final class Https {
 
   private Https() {}
 
-  /** A port that was free a moment ago (the service must come back on the same one). */
+  /**
+   * A port that was free a moment ago, for a stock app server's HTTPS connector only: Tomcat and
+   * Jetty started as processes cannot report a port they bound from 0 in a way these tests read.
+   * Its start is retried once on a new port if the server logs that it could not bind this one
+   * ({@link #awaitStarted}). The Keyhold service binds port 0 and reports its port instead.
+   */
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
-  /** Starts the test service on {@code port}; retries while the port is being released. */
+  /**
+   * Restarts the test service on {@code port}, the one it bound (from 0) before; retries while the
+   * previous service's socket is being released.
+   */
   static TestKeyholdService serviceOn(int port) {
     RuntimeException last = null;
     for (int i = 0; i < 20; i++) {
@@ -57,6 +66,32 @@ final class Https {
         .replace("/etc/keyhold/app-key.pem", svc.clientKey("test-client").toString())
         .replace("/var/cache/keyhold", cacheDir.toString())
         .replace("deadline=2s", "deadline=5s");
+  }
+
+  /** A stock app server's log saying that it could not bind its port. */
+  private static final Pattern BIND_FAILED =
+      Pattern.compile("Address already in use|java\\.net\\.BindException");
+
+  /**
+   * Waits until the server's log says it {@code started} (then until it accepts on {@code port}):
+   * true; or until the log says it could not bind its port: false, so the caller starts it once
+   * more on a new port. Fails if the process ends or nothing happens for 90 s.
+   */
+  static boolean awaitStarted(Process p, int port, Path log, Pattern started) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < end) {
+      String text = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+      if (BIND_FAILED.matcher(text).find()) {
+        return false;
+      }
+      if (started.matcher(text).find()) {
+        awaitListening(p, port, log);
+        return true;
+      }
+      assertThat(p.isAlive()).as("server exited early; log:\n%s", tail(log)).isTrue();
+      p.waitFor(100, TimeUnit.MILLISECONDS);
+    }
+    throw new AssertionError("the server did not start; log:\n" + tail(log));
   }
 
   /** Waits until something accepts connections on {@code port}, or the process ends. */

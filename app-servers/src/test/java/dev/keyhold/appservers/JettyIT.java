@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,6 @@ class JettyIT {
     Files.writeString(
         base.resolve("etc/keyhold.security"), Https.snippet("common/keyhold.security"));
     httpsPort = Https.freePort();
-    servicePort = Https.freePort();
     // The README's first command: enable the modules.
     Https.Result r = Https.run(startCommand(0), "");
     assertThat(r.exit()).as(r.out()).isZero();
@@ -72,7 +72,19 @@ class JettyIT {
     return cmd;
   }
 
+  /**
+   * Starts Jetty on {@link #httpsPort}; if it could not bind that probed port (taken since the
+   * probe), once more on a new one.
+   */
   static void startJetty(String name) throws Exception {
+    if (!launchJetty(name)) {
+      Https.stop(jetty);
+      httpsPort = Https.freePort();
+      assertThat(launchJetty(name + "-retry")).as("Jetty binds a second probed port").isTrue();
+    }
+  }
+
+  private static boolean launchJetty(String name) throws Exception {
     Path log = base.resolve("logs/" + name + ".out");
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -88,8 +100,10 @@ class JettyIT {
     Map<String, String> env = pb.environment();
     env.remove("JAVA_OPTIONS");
     jetty = pb.start();
-    Https.awaitListening(jetty, httpsPort, log);
+    return Https.awaitStarted(jetty, httpsPort, log, JETTY_STARTED);
   }
+
+  private static final Pattern JETTY_STARTED = Pattern.compile("Started (oejs\\.)?Server@");
 
   @AfterAll
   static void stop() throws Exception {
@@ -100,7 +114,8 @@ class JettyIT {
   void jetty_fromReadmeFiles_servesEveryKeyExchange_thenSurvivesTheServiceBeingDown()
       throws Exception {
     Path cache = base.resolve("keyhold-cache");
-    try (TestKeyholdService svc = Https.serviceOn(servicePort)) {
+    try (TestKeyholdService svc = TestKeyholdService.start()) {
+      servicePort = svc.port(); // bound from 0; the service comes back on it below
       Files.writeString(
           base.resolve("etc/keyhold.properties"), Https.properties(svc, servicePort, cache));
       startJetty("up");

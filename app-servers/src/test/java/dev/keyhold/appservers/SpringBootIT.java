@@ -36,6 +36,11 @@ class SpringBootIT {
     return app.run("--spring.config.additional-location=file:" + config);
   }
 
+  /** The port Spring Boot's server bound ({@code server.port=0}). */
+  static int httpsPort(ConfigurableApplicationContext ctx) {
+    return Integer.parseInt(ctx.getEnvironment().getRequiredProperty("local.server.port"));
+  }
+
   /** Clients for the one RSA key Spring Boot serves: TLS 1.3, ECDHE-RSA and RSA key exchange. */
   static final List<Https.Client> RSA_CLIENTS =
       List.of(Https.CLIENTS.get(0), Https.CLIENTS.get(1), Https.CLIENTS.get(3));
@@ -44,19 +49,20 @@ class SpringBootIT {
   void springBoot_dependencyAndProperties_servesRsaKeyExchanges_thenSurvivesTheServiceBeingDown(
       @TempDir Path dir) throws Exception {
     assertThat(Security.getProvider("Keyhold")).as("nobody installed it before Spring").isNull();
-    int httpsPort = Https.freePort();
-    int servicePort = Https.freePort();
     Path cache = dir.resolve("cache");
     Path keystore = dir.resolve("keyhold.properties");
     Path config = dir.resolve("application.properties");
     Files.writeString(
         config,
         Https.snippet("spring/application.properties")
-            .replace("server.port=8443", "server.port=" + httpsPort)
+            .replace("server.port=8443", "server.port=0")
             .replace("file:/etc/keyhold/keyhold.properties", "file:" + keystore));
-    try (TestKeyholdService svc = Https.serviceOn(servicePort)) {
+    int servicePort;
+    try (TestKeyholdService svc = TestKeyholdService.start()) {
+      servicePort = svc.port(); // bound from 0; the service comes back on it below
       Files.writeString(keystore, Https.properties(svc, servicePort, cache));
       try (ConfigurableApplicationContext ctx = start(config)) {
+        int httpsPort = httpsPort(ctx);
         assertThat(Security.getProvider("Keyhold")).isNotNull();
         Https.assertClients(svc, httpsPort, "200", RSA_CLIENTS);
       }
@@ -64,6 +70,7 @@ class SpringBootIT {
     assertThat(cache.resolve("rsa2048.pem")).exists();
 
     try (ConfigurableApplicationContext ctx = start(config)) {
+      int httpsPort = httpsPort(ctx);
       assertThat(Https.curl(httpsPort, List.of("--tlsv1.3")).out()).isNotEqualTo("200");
       try (TestKeyholdService svc = Https.serviceOn(servicePort)) {
         assertThat(Https.curlOnceUp(httpsPort, List.of("--tlsv1.3"), "200").out()).isEqualTo("200");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,6 @@ class TomcatIT {
     Files.writeString(base.resolve("webapps/ROOT/index.html"), "hello from tomcat\n");
 
     httpsPort = Https.freePort();
-    servicePort = Https.freePort();
     // The README's files, as they are.
     Files.copy(
         Https.ALL_JAR,
@@ -61,7 +61,7 @@ class TomcatIT {
     String xml = Files.readString(base.resolve("conf/server.xml"), StandardCharsets.UTF_8);
     xml =
         xml.replace("<Server port=\"8005\"", "<Server port=\"-1\"")
-            .replace("port=\"8080\"", "port=\"" + Https.freePort() + "\"")
+            .replace("port=\"8080\"", "port=\"0\"")
             .replace(
                 "</Service>",
                 Https.snippet("tomcat/server-connector.xml")
@@ -72,7 +72,26 @@ class TomcatIT {
 
   static Process tomcat;
 
+  /**
+   * Starts Tomcat on {@link #httpsPort}; if it could not bind that probed port (taken since the
+   * probe), once more on a new one.
+   */
   static Process startTomcat(String name) throws Exception {
+    if (!launchTomcat(name)) {
+      Https.stop(tomcat);
+      int port = Https.freePort();
+      Path xml = base.resolve("conf/server.xml");
+      Files.writeString(
+          xml,
+          Files.readString(xml, StandardCharsets.UTF_8)
+              .replace("port=\"" + httpsPort + "\"", "port=\"" + port + "\""));
+      httpsPort = port;
+      assertThat(launchTomcat(name + "-retry")).as("Tomcat binds a second probed port").isTrue();
+    }
+    return tomcat;
+  }
+
+  private static boolean launchTomcat(String name) throws Exception {
     Path log = base.resolve("logs/" + name + ".out");
     ProcessBuilder pb =
         new ProcessBuilder("sh", HOME.resolve("bin/catalina.sh").toString(), "run")
@@ -86,9 +105,10 @@ class TomcatIT {
     env.remove("JAVA_OPTS");
     env.remove("CATALINA_OPTS");
     tomcat = pb.start();
-    Https.awaitListening(tomcat, httpsPort, log);
-    return tomcat;
+    return Https.awaitStarted(tomcat, httpsPort, log, TOMCAT_STARTED);
   }
+
+  private static final Pattern TOMCAT_STARTED = Pattern.compile("Server startup in");
 
   @AfterAll
   static void stop() throws Exception {
@@ -100,7 +120,8 @@ class TomcatIT {
       throws Exception {
     Path cache = base.resolve("keyhold-cache");
     // 1. Service up: Tomcat starts, fetches both chains (and caches them), serves every client.
-    try (TestKeyholdService svc = Https.serviceOn(servicePort)) {
+    try (TestKeyholdService svc = TestKeyholdService.start()) {
+      servicePort = svc.port(); // bound from 0; the service comes back on it below
       Files.writeString(
           base.resolve("conf/keyhold.properties"), Https.properties(svc, servicePort, cache));
       startTomcat("up");

@@ -23,6 +23,8 @@ final class ChildService implements AutoCloseable {
 
   private static final java.util.regex.Pattern LISTENING =
       java.util.regex.Pattern.compile("Keyhold listening on (\\S+):(\\d+) ");
+  private static final java.util.regex.Pattern METRICS_LISTENING =
+      java.util.regex.Pattern.compile("Keyhold metrics listening on (\\S+):(\\d+)");
 
   private final Process process;
   private final Path log;
@@ -42,6 +44,23 @@ final class ChildService implements AutoCloseable {
   static int listeningPort(String logText) {
     java.util.regex.Matcher m = LISTENING.matcher(logText);
     return m.find() ? Integer.parseInt(m.group(2)) : -1;
+  }
+
+  /**
+   * The port in the service's "Keyhold metrics listening on HOST:PORT" log line (logged before the
+   * "Keyhold listening" line), or -1 before it or without {@code metrics.listen}.
+   */
+  static int metricsPort(String logText) {
+    java.util.regex.Matcher m = METRICS_LISTENING.matcher(logText);
+    return m.find() ? Integer.parseInt(m.group(2)) : -1;
+  }
+
+  /**
+   * The port this service's {@code /metrics} bound (the one it chose for {@code metrics.listen}
+   * port 0), from its log; -1 without one.
+   */
+  int metricsPort() throws IOException {
+    return metricsPort(Files.readString(log));
   }
 
   /**

@@ -17,8 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.HttpURLConnection;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -238,8 +236,7 @@ final class SoakCommand implements Callable<Integer> {
     List<Replica> started = new ArrayList<>();
     try {
       for (int i = 1; i <= replicas; i++) {
-        int metricsPort = freePort();
-        Path cfg = replicaConfig(target.config, i, metricsPort, out);
+        Path cfg = replicaConfig(target.config, i, out);
         ChildService child;
         try {
           child =
@@ -255,6 +252,13 @@ final class SoakCommand implements Callable<Integer> {
               "cannot start replica " + i + " from " + cfg + ": " + e.getMessage(), e);
         }
         children.add(child);
+        // Port 0 for both: the service logs its metrics port before the listening line the
+        // start waited for.
+        int metricsPort = child.metricsPort();
+        if (metricsPort < 0) {
+          throw new KeyholdTarget.TargetException(
+              "replica " + i + " did not log its metrics port; see " + child.log(), null);
+        }
         started.add(
             new Replica(
                 i, child.pid(), child.port(), metricsPort, cfg.toString(), child.log().toString()));
@@ -543,12 +547,11 @@ final class SoakCommand implements Callable<Integer> {
   }
 
   /**
-   * The replica's config: the given one with {@code listen} on 127.0.0.1 port 0, {@code
-   * metrics.listen} on {@code metricsPort} and the audit file (when the config has one) of its own.
-   * Written next to the given config, so relative paths in it resolve as they do there.
+   * The replica's config: the given one with {@code listen} and {@code metrics.listen} on 127.0.0.1
+   * port 0 (the service logs the ports it bound) and the audit file (when the config has one) of
+   * its own. Written next to the given config, so relative paths in it resolve as they do there.
    */
-  static Path replicaConfig(Path config, int replica, int metricsPort, Path outDir)
-      throws IOException {
+  static Path replicaConfig(Path config, int replica, Path outDir) throws IOException {
     YAMLMapper yaml = new YAMLMapper();
     JsonNode tree = yaml.readTree(config.toFile());
     if (!(tree instanceof ObjectNode root)) {
@@ -557,7 +560,7 @@ final class SoakCommand implements Callable<Integer> {
     root.put("listen", "127.0.0.1:0");
     ObjectNode metrics =
         root.get("metrics") instanceof ObjectNode m ? m : root.putObject("metrics");
-    metrics.put("listen", "127.0.0.1:" + metricsPort);
+    metrics.put("listen", "127.0.0.1:0");
     if (root.get("audit") instanceof ObjectNode audit && audit.has("file")) {
       audit.put(
           "file",
@@ -567,12 +570,6 @@ final class SoakCommand implements Callable<Integer> {
     Path f = dir.resolve(".keyhold-soak-replica-" + replica + ".yaml");
     yaml.writeValue(f.toFile(), root);
     return f;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   private Report report(

@@ -24,6 +24,18 @@ class ChildServiceTest {
   }
 
   @Test
+  void ports_fromTheServicesLogLines_minusOneBeforeThem() {
+    String log =
+        "05:36:26.700 INFO  [main] KeyholdServer - Keyhold metrics listening on 127.0.0.1:40125\n"
+            + "05:36:26.789 INFO  [main] KeyholdServer - Keyhold listening on 127.0.0.1:32839"
+            + " (mTLS, TLS 1.3) with 4 HSM sessions; keys: []\n";
+    assertThat(ChildService.metricsPort(log)).isEqualTo(40125);
+    assertThat(ChildService.listeningPort(log)).isEqualTo(32839);
+    assertThat(ChildService.metricsPort("05:36:24.123 INFO  [main] starting\n")).isEqualTo(-1);
+    assertThat(ChildService.listeningPort("")).isEqualTo(-1);
+  }
+
+  @Test
   void metricsUri_explicitWins_elseTheConfigsListenAddress() {
     assertThat(HandshakesCommand.metricsUri(java.net.URI.create("http://h:1/metrics"), null))
         .hasToString("http://h:1/metrics");

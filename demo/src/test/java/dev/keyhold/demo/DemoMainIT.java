@@ -2,12 +2,14 @@ package dev.keyhold.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.testing.TestClients;
+import dev.keyhold.demo.jsse.JsseDemoServer;
 import dev.keyhold.service.setup.LocalPki;
 import dev.keyhold.service.testing.TestKeyholdService;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +19,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /** The demo's command line, end to end: start it as the launcher script does, then curl it. */
@@ -31,10 +36,11 @@ class DemoMainIT {
       // The test token's certificates are placeholders; give the server CA-signed chains.
       Path rsaChain = chain(svc, "rsa2048");
       Path ecChain = chain(svc, "ec-p256");
-      int port;
-      try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-        port = probe.getLocalPort();
-      }
+      // The demo binds port 0 and logs the port it bound: read it from that log line.
+      ListAppender<ILoggingEvent> logged = new ListAppender<>();
+      logged.start();
+      Logger serverLog = (Logger) LoggerFactory.getLogger(JsseDemoServer.class);
+      serverLog.addAppender(logged);
       String[] args = {
         "--keyhold-target",
         svc.target(),
@@ -55,7 +61,7 @@ class DemoMainIT {
         "--chain",
         "ec-p256=" + ecChain,
         "--listen",
-        "127.0.0.1:" + port,
+        "127.0.0.1:0",
         "--client-auth",
         "want",
         "--client-ca",
@@ -68,7 +74,8 @@ class DemoMainIT {
           new Thread(() -> exit.set(new CommandLine(new DemoMain()).execute(args)), "demo-main");
       main.start();
       try {
-        awaitListening(port);
+        int port = awaitListening(logged, exit);
+        serverLog.detachAppender(logged);
         String rsa =
             curl(
                 svc.caCert(),
@@ -134,15 +141,28 @@ class DemoMainIT {
     }
   }
 
-  private static void awaitListening(int port) throws InterruptedException {
+  /**
+   * The port in the demo server's "JSSE demo server listening on https://127.0.0.1:PORT" line,
+   * which it logs once it listens.
+   */
+  private static int awaitListening(ListAppender<ILoggingEvent> logged, AtomicInteger exit)
+      throws InterruptedException {
+    Pattern listening = Pattern.compile("listening on https://127\\.0\\.0\\.1:(\\d+) ");
     long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < end) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (java.io.IOException e) {
-        Thread.sleep(50);
+      List<ILoggingEvent> events;
+      synchronized (logged) { // the lock AppenderBase.doAppend holds while it appends
+        events = new java.util.ArrayList<>(logged.list);
       }
+      for (ILoggingEvent e : events) {
+        Matcher m = listening.matcher(e.getFormattedMessage());
+        if (m.find()) {
+          return Integer.parseInt(m.group(1));
+        }
+      }
+      assertThat(exit.get()).as("the demo exited").isEqualTo(-1);
+      Thread.sleep(50);
     }
-    throw new AssertionError("the demo did not listen on " + port);
+    throw new AssertionError("the demo did not log that it listens");
   }
 }

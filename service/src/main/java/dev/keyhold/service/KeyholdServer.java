@@ -295,6 +295,8 @@ public final class KeyholdServer implements AutoCloseable {
       ServiceConfig.HostPort m =
           ServiceConfig.HostPort.parse(config.metricsListen(), "metrics.listen");
       metricsServer = new MetricsServer(m.host(), m.port(), metrics, serviceHealth::ready);
+      // The bound port, so that "metrics.listen: HOST:0" can be found (as the gRPC port below).
+      log.info("Keyhold metrics listening on {}:{}", m.host(), metricsServer.port());
     }
     KeyholdServer ks =
         new KeyholdServer(

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Certificate rotation without restarts on JSSE (issue 14 item 4): a running JSSE server built on
  * client-lib's key manager, or on the {@code Keyhold} key store through the JDK's PKIX key manager,
  * against a real service on SoftHSM. A renewed certificate is imported with {@code keyhold keys
- * cert import} (its own SunPKCS11 key store, as another process); the service re-scans the token,
+ * cert import} (a child process, as an operator runs it); the service re-scans the token,
  * client-lib refreshes the key, and the next real {@code openssl s_client} receives the new
  * certificate, while a handshake held in its signature step finishes on the old one. A name moved
  * to a new key ({@code keys delete}, {@code keys generate}) is followed too, signatures included.
@@ -48,7 +48,7 @@ class CertificateRotationIT {
     svc =
         TestKeyholdService.builder()
             .decorator(HSM.decorator())
-            .rescanInterval(Duration.ofSeconds(1))
+            .rescanInterval(Duration.ofMillis(100))
             .start();
     rotation = new Rotation(svc, dir);
     client =
@@ -67,7 +67,7 @@ class CertificateRotationIT {
     }
     for (String k : new String[] {"rot-km-" + PID, "rot-move-" + PID, "rot-ks-" + PID}) {
       if (rotation != null && rotation.served(k) != null) {
-        rotation.keyhold("keys", "delete", "--label", k, "--yes");
+        rotation.delete(k);
       }
     }
     if (svc != null) {
@@ -76,7 +76,7 @@ class CertificateRotationIT {
   }
 
   private static String generate(String label) throws InterruptedException {
-    rotation.keyhold("keys", "generate", "--type", "ec:p256", "--label", label);
+    rotation.generate(label, "ec:p256");
     Rotation.await("the service re-scan serves " + label, () -> rotation.served(label) != null);
     return label;
   }
@@ -142,8 +142,8 @@ class CertificateRotationIT {
       PublicKey old = rotation.served(key).publicKey();
       assertThat(Rotation.opensslLeaf(server.port()).getPublicKey()).isEqualTo(old);
 
-      rotation.keyhold("keys", "delete", "--label", key, "--yes");
-      rotation.keyhold("keys", "generate", "--type", "ec:p256", "--label", key);
+      rotation.delete(key);
+      rotation.generate(key, "ec:p256");
       Rotation.await(
           "the service serves the new key under the old name",
           () -> rotation.served(key) != null && !rotation.served(key).publicKey().equals(old));

@@ -9,13 +9,14 @@ import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,17 +48,13 @@ class ClientCertificateMtlsIT {
       SSLContext ctx = TlsPeers.context(km, TlsPeers.trusting(ca.caCertificate()));
       long signs = svc.metrics().count("sign", "ok");
 
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
       Path pki = svc.caCert().getParent();
       Process server =
           new ProcessBuilder(
                   "openssl",
                   "s_server",
                   "-accept",
-                  "127.0.0.1:" + port,
+                  "127.0.0.1:0",
                   "-cert",
                   svc.pki().cert("server").toString(),
                   "-key",
@@ -72,7 +69,7 @@ class ClientCertificateMtlsIT {
               .redirectErrorStream(true)
               .start();
       try {
-        awaitAccept(server);
+        int port = awaitAccept(server);
         String outcome;
         try {
           outcome = get(ctx, port);
@@ -93,18 +90,23 @@ class ClientCertificateMtlsIT {
     }
   }
 
-  /** Reads s_server's output until it says it accepts connections. */
-  private static void awaitAccept(Process p) throws IOException {
+  /**
+   * Reads s_server's output until it says it accepts connections ({@code ACCEPT 127.0.0.1:PORT}: it
+   * was given port 0) and returns the port it bound.
+   */
+  private static int awaitAccept(Process p) throws IOException {
     InputStream in = p.getInputStream();
     StringBuilder seen = new StringBuilder();
+    Pattern accept = Pattern.compile("(?m)^ACCEPT 127\\.0\\.0\\.1:(\\d+)\\r?\\n");
     int c;
     while ((c = in.read()) >= 0) {
       seen.append((char) c);
-      if (seen.indexOf("ACCEPT") >= 0) {
+      Matcher m = accept.matcher(seen);
+      if (c == '\n' && m.find()) {
         Thread t = new Thread(() -> drain(in), "s_server-output");
         t.setDaemon(true);
         t.start();
-        return;
+        return Integer.parseInt(m.group(1));
       }
     }
     throw new IOException("openssl s_server did not start: " + seen);

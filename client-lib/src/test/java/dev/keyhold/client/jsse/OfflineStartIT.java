@@ -7,7 +7,6 @@ import dev.keyhold.client.jca.KeyholdProvider;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,9 +48,15 @@ class OfflineStartIT {
     }
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  /**
+   * The address of a service that was up and is now down: the port a service bound (port 0) and
+   * released when it stopped. The test (re)starts the service there, as a restarted service comes
+   * back where its clients expect it; nothing probes a port for it. One per test: the client's
+   * failure log is rate-limited per address.
+   */
+  static int portOfAStoppedService() {
+    try (TestKeyholdService svc = TestKeyholdService.start()) {
+      return svc.port();
     }
   }
 
@@ -91,7 +96,10 @@ class OfflineStartIT {
     return ctx;
   }
 
-  /** Starts the service on {@code port}; retries briefly while the port is still being released. */
+  /**
+   * Restarts the service on its {@code port}; retries briefly while the previous one's socket is
+   * still being released.
+   */
   static TestKeyholdService startOn(int port) {
     RuntimeException last = null;
     for (int i = 0; i < 20; i++) {
@@ -107,7 +115,7 @@ class OfflineStartIT {
   @Test
   void localChain_serviceDownAtLoad_loadsWithoutCallAndHandshakesOnceServiceIsUp(@TempDir Path dir)
       throws Exception {
-    int port = freePort();
+    int port = portOfAStoppedService();
     Path chain = pem(dir.resolve("rsa.pem"), rsaChain);
     long t0 = System.nanoTime();
     KeyStore ks = load(props(port, "keys=rsa2048", "chain.rsa2048=" + chain, "startupWait=60s"));
@@ -158,7 +166,7 @@ class OfflineStartIT {
   @Test
   void chainCache_writtenWhenFetched_thenServesAStartWhileServiceIsDown(@TempDir Path dir)
       throws Exception {
-    int port = freePort();
+    int port = portOfAStoppedService();
     Path cache = dir.resolve("cache");
     try (TestKeyholdService svc = startOn(port)) {
       load(props(port, "keys=rsa2048,ec-p256", "chainCache=" + cache));
@@ -183,7 +191,7 @@ class OfflineStartIT {
 
   @Test
   void noLocalChain_serviceDown_failsAfterStartupWaitWithOneClearLine() throws Exception {
-    int port = freePort();
+    int port = portOfAStoppedService();
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> load(props(port, "keys=rsa2048", "startupWait=1s")))
         .isInstanceOf(IOException.class)
@@ -199,7 +207,7 @@ class OfflineStartIT {
 
   @Test
   void noLocalChain_serviceComesUpDuringStartupWait_loadSucceeds() throws Exception {
-    int port = freePort();
+    int port = portOfAStoppedService();
     CompletableFuture<TestKeyholdService> svc = CompletableFuture.supplyAsync(() -> startOn(port));
     try {
       KeyStore ks = load(props(port, "keys=rsa2048", "startupWait=60s"));

@@ -9,8 +9,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Test;
  * Issue 9 acceptance "Replica killed": three Keyhold services as child JVMs on the one test token,
  * a JSSE TLS server whose key is offloaded through one client-lib client over all three, and load:
  * a few threads doing full handshakes (a fresh SSLContext each, so no resumption). One replica is
- * SIGKILLed mid-run and restarted on its port. Zero handshakes may fail; every live replica serves
- * (its /metrics counter rises); the restarted one gets traffic again.
+ * SIGKILLed mid-run and restarted on the port it first bound (port 0, read from its log). Zero
+ * handshakes may fail; every live replica serves (its /metrics counter rises); the restarted one
+ * gets traffic again.
  */
 class ReplicaKilledIT {
   private static final String KEY = "ec-p256";
@@ -64,7 +65,7 @@ class ReplicaKilledIT {
   void handshakes_replicaKilledAndRestarted_noneFailAndTrafficReturns() throws Exception {
     TestHsm hsm = TestHsm.shared();
     for (int i = 0; i < 3; i++) {
-      replicas.add(new Replica(hsm, i, freePort(), freePort()));
+      replicas.add(new Replica(hsm, i));
     }
     for (Replica r : replicas) {
       r.start();
@@ -134,7 +135,8 @@ class ReplicaKilledIT {
         assertThat(ok.get()).isGreaterThan(okAtKill);
 
         victim.start();
-        victim.awaitListening();
+        victim.awaitListening(); // on the port it bound first: the client's target
+
         // round_robin reconnects with backoff; the restarted replica (counters from 0) serves.
         awaitTrue(() -> victim.signs() >= 5, "the restarted replica gets traffic again");
 
@@ -144,12 +146,6 @@ class ReplicaKilledIT {
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
       assertThat(failed).as("failed handshakes").isEmpty();
       assertThat(ok.get()).isGreaterThan(60);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
@@ -209,26 +205,38 @@ class ReplicaKilledIT {
     }
   }
 
-  /** One Keyhold service as a child JVM with its own config, on a fixed port. */
+  /**
+   * One Keyhold service as a child JVM with its own config. The first start binds port 0 (gRPC and
+   * metrics) and reads the bound ports from the service's log; a restart comes back on those same
+   * ports, as a restarted replica does, since the client's targets name them.
+   */
   private static final class Replica {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Pattern LISTENING =
+        Pattern.compile("Keyhold listening on 127\\.0\\.0\\.1:(\\d+) ");
+    private static final Pattern METRICS =
+        Pattern.compile("Keyhold metrics listening on 127\\.0\\.0\\.1:(\\d+)");
     final int index;
-    final int port;
-    final int metricsPort;
+    int port;
+    int metricsPort;
     private final TestHsm hsm;
+    private final Path dir;
     private final Path config;
     private final Path log;
     private Process process;
+    private long logOffset;
 
-    Replica(TestHsm hsm, int index, int port, int metricsPort) throws IOException {
+    Replica(TestHsm hsm, int index) throws IOException {
       this.hsm = hsm;
       this.index = index;
-      this.port = port;
-      this.metricsPort = metricsPort;
-      Path dir = hsm.root().resolve("replica-" + index + "-" + port);
-      Files.createDirectories(dir);
+      this.dir = Files.createTempDirectory(hsm.root(), "replica-" + index + "-");
       this.log = dir.resolve("service.log");
       this.config = dir.resolve("keyhold.yaml");
+      writeConfig();
+    }
+
+    /** The config with the current ports: 0 before the first start, the bound ones after. */
+    private void writeConfig() throws IOException {
       Files.writeString(
           config,
           """
@@ -273,6 +281,7 @@ class ReplicaKilledIT {
       cmd.add(System.getProperty("java.class.path"));
       cmd.add("dev.keyhold.service.Main");
       cmd.addAll(List.of("serve", "--config", config.toString()));
+      logOffset = Files.exists(log) ? Files.size(log) : 0;
       ProcessBuilder pb =
           new ProcessBuilder(cmd)
               .redirectErrorStream(true)
@@ -281,21 +290,43 @@ class ReplicaKilledIT {
       process = pb.start();
     }
 
+    /**
+     * Waits until this start logged "Keyhold listening on" (it logs its metrics port before), then
+     * takes the bound ports (first start) or checks they are the ones it had (restart).
+     */
     void awaitListening() throws Exception {
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
       while (System.nanoTime() < end) {
-        if (!process.isAlive()) {
-          throw new AssertionError(
-              "replica " + index + " exited: " + Files.readString(log, StandardCharsets.UTF_8));
-        }
-        try (Socket s = new Socket()) {
-          s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+        String text = thisStartsLog();
+        Matcher grpc = LISTENING.matcher(text);
+        if (grpc.find()) {
+          Matcher metrics = METRICS.matcher(text);
+          assertThat(metrics.find())
+              .as("replica %d logged its metrics port:%n%s", index, text)
+              .isTrue();
+          int bound = Integer.parseInt(grpc.group(1));
+          int boundMetrics = Integer.parseInt(metrics.group(1));
+          if (port == 0) {
+            port = bound;
+            metricsPort = boundMetrics;
+            writeConfig();
+          }
+          assertThat(bound).as("replica %d gRPC port", index).isEqualTo(port);
+          assertThat(boundMetrics).as("replica %d metrics port", index).isEqualTo(metricsPort);
           return;
-        } catch (IOException notYet) {
-          Thread.sleep(100);
         }
+        if (!process.isAlive()) {
+          throw new AssertionError("replica " + index + " exited: " + thisStartsLog());
+        }
+        Thread.sleep(100);
       }
-      throw new AssertionError("replica " + index + " did not listen on " + port);
+      throw new AssertionError("replica " + index + " did not log that it listens");
+    }
+
+    private String thisStartsLog() throws IOException {
+      byte[] all = Files.readAllBytes(log);
+      int from = (int) Math.min(logOffset, all.length);
+      return new String(all, from, all.length - from, StandardCharsets.UTF_8);
     }
 
     /** SIGKILL: the JVM gets no chance to close anything. */

@@ -49,7 +49,7 @@ class NettyCertificateRotationIT {
     }
     for (String k : new String[] {"rot-netty-ec-" + PID, "rot-netty-rsa-" + PID}) {
       if (rotation != null && rotation.served(k) != null) {
-        rotation.keyhold("keys", "delete", "--label", k, "--yes");
+        rotation.delete(k);
       }
     }
     if (svc != null) {
@@ -69,7 +69,7 @@ class NettyCertificateRotationIT {
 
   private static void rotateAndCheck(String key, String type, String... opensslOptions)
       throws Exception {
-    rotation.keyhold("keys", "generate", "--type", type, "--label", key);
+    rotation.generate(key, type);
     Rotation.await("the service re-scan serves " + key, () -> rotation.served(key) != null);
     SslContext ctx = KeyholdSslContexts.forServer(client, key);
     try (TestHttpsServer server = new TestHttpsServer(ctx, 1)) {

@@ -3,15 +3,12 @@ package dev.keyhold.client.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.service.Main;
-import dev.keyhold.service.cli.CliContext;
 import dev.keyhold.service.keys.KeyDescription;
 import dev.keyhold.service.testing.TestHsm;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,8 +37,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * Certificate rotation as an operator does it, for tests: keys generated and chains imported with
- * the real {@code keyhold keys} command line ({@link CliContext#system()}: the command opens its
- * own SunPKCS11 provider and key store, as a separate {@code keyhold} process would), renewed
+ * the real {@code keyhold keys} command line, run as a separate {@code keyhold} process, renewed
  * certificates issued by a throwaway software CA, and the leaf certificate a real {@code openssl
  * s_client} process receives.
  */
@@ -89,18 +85,64 @@ public final class Rotation {
     return caCert;
   }
 
-  /** {@code keyhold keys ARGS --config ...}, in this JVM; fails the test on a non-zero exit. */
+  /**
+   * {@code keyhold ARGS --config ...} as a child JVM ({@code java -cp <test classpath>
+   * dev.keyhold.service.Main}) with this JVM's {@code SOFTHSM2_CONF}; the PIN comes from the
+   * config's PIN file, never from the command line. Waits at most two minutes and fails the test on
+   * a timeout or a non-zero exit; returns what it printed.
+   *
+   * <p>A separate process, as an operator's {@code keyhold} is: inside one SoftHSM instance (one
+   * process) a key generation racing the in-process service's re-scan sometimes failed with
+   * CKR_GENERAL_ERROR or left a half-made key; across processes SoftHSM serialises through its
+   * token files.
+   */
   public String keyhold(String... args) {
-    StringWriter out = new StringWriter();
-    var cl = CliContext.system().commandLine(new Main());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(out, true));
-    List<String> full = new ArrayList<>(List.of(args));
-    full.add("--config");
-    full.add(config.toString());
-    int code = cl.execute(full.toArray(new String[0]));
-    assertThat(code).as(String.join(" ", args) + ":\n" + out).isZero();
-    return out.toString();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
+    cmd.add("-Xmx128m");
+    cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of(args));
+    cmd.add("--config");
+    cmd.add(config.toString());
+    String what = String.join(" ", args);
+    try {
+      Path log = Files.createTempFile(dir, "keyhold-cli-", ".log");
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.to(log.toFile()));
+      pb.environment().put("SOFTHSM2_CONF", svc.hsm().softhsmConf().toString());
+      Process p = pb.start();
+      p.getOutputStream().close();
+      if (!p.waitFor(2, TimeUnit.MINUTES)) {
+        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        throw new AssertionError(
+            "keyhold " + what + " timed out:\n" + Files.readString(log, StandardCharsets.UTF_8));
+      }
+      String out = Files.readString(log, StandardCharsets.UTF_8);
+      assertThat(p.exitValue()).as("keyhold " + what + ":\n" + out).isZero();
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("keyhold " + what, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while keyhold " + what + " ran", e);
+    }
+  }
+
+  /** {@code keyhold keys generate --type TYPE --label LABEL}, checking that it says so. */
+  public void generate(String label, String type) {
+    assertThat(keyhold("keys", "generate", "--type", type, "--label", label))
+        .contains("generated " + label + " (" + type + ")");
+  }
+
+  /** {@code keyhold keys delete --label LABEL --yes}, checking that it says so. */
+  public void delete(String label) {
+    assertThat(keyhold("keys", "delete", "--label", label, "--yes")).contains("deleted " + label);
   }
 
   /** The service's current description of key {@code name}, or null. */

@@ -8,8 +8,6 @@ import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,17 +166,13 @@ class ClientAuthIT {
   @ValueSource(strings = {"TLSv1.2", "TLSv1.3"})
   void opensslServerVerify_javaClientWithHsmKey_accepted(String protocol) throws Exception {
     Path[] local = DemoPki.localServer(svc, dir);
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
     Process sServer =
         Proc.spawn(
             List.of(
                 "openssl",
                 "s_server",
                 "-accept",
-                "127.0.0.1:" + port,
+                "127.0.0.1:0",
                 "-cert",
                 local[0].toString(),
                 "-key",
@@ -205,7 +201,7 @@ class ClientAuthIT {
               }
             });
     try {
-      awaitListening(port);
+      int port = awaitAccept(sServer, log);
       long signs = svc.metrics().count("sign", "ok");
       String page =
           JavaTlsClient.get(hsmClientKm.newSslContext(JavaTrust.of(ca)), port, protocol, null);
@@ -220,16 +216,28 @@ class ClientAuthIT {
     }
   }
 
-  private static void awaitListening(int port) throws InterruptedException {
+  /**
+   * The port s_server bound (it was given port 0): from its {@code ACCEPT 127.0.0.1:PORT} line,
+   * which it prints once it listens.
+   */
+  private static int awaitAccept(Process sServer, StringBuilder log) throws InterruptedException {
+    Pattern accept = Pattern.compile("(?m)^ACCEPT 127\\.0\\.0\\.1:(\\d+)$");
     long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
     while (System.nanoTime() < end) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (java.io.IOException e) {
-        Thread.sleep(50);
+      synchronized (log) {
+        Matcher m = accept.matcher(log);
+        if (m.find()) {
+          return Integer.parseInt(m.group(1));
+        }
       }
+      if (!sServer.isAlive()) {
+        break;
+      }
+      Thread.sleep(50);
     }
-    throw new AssertionError("openssl s_server did not listen on " + port);
+    synchronized (log) {
+      throw new AssertionError("openssl s_server did not say it accepts:\n" + log);
+    }
   }
 
   private static long awaitCount(String op, long expected) throws InterruptedException {

@@ -14,7 +14,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +22,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,12 +87,11 @@ class BootstrapScriptIT {
 
   @Test
   void serve_fromBootstrappedConfig_signsWhatOpensslVerifies() throws Exception {
-    int port = freePort();
     Path config = home.resolve("keyhold.yaml");
     String yaml =
         Files.readString(config)
-            .replaceAll("(?m)^listen: \\S+", "listen: 127.0.0.1:" + port)
-            .replaceAll("(?m)^  listen: 127.0.0.1:9464", "  listen: 127.0.0.1:" + freePort());
+            .replaceAll("(?m)^listen: \\S+", "listen: 127.0.0.1:0")
+            .replaceAll("(?m)^  listen: 127.0.0.1:9464", "  listen: 127.0.0.1:0");
     Path itConfig = home.resolve("keyhold-it.yaml");
     Files.writeString(itConfig, yaml);
     server =
@@ -104,7 +104,7 @@ class BootstrapScriptIT {
                 "serve",
                 "--config",
                 itConfig.toString()));
-    waitForPort(port, 60);
+    int port = awaitListening(60);
 
     Path pki = home.resolve("pki");
     ManagedChannel ch =
@@ -291,26 +291,25 @@ class BootstrapScriptIT {
     return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private void waitForPort(int port, int seconds) throws Exception {
+  /**
+   * The port the server bound ({@code listen: 127.0.0.1:0}), from its "Keyhold listening on
+   * HOST:PORT" log line, which it writes once it serves.
+   */
+  private int awaitListening(int seconds) throws Exception {
+    Pattern listening = Pattern.compile("Keyhold listening on 127\\.0\\.0\\.1:(\\d+) ");
+    Path log = home.resolve("serve.log");
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < end) {
-      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException e) {
-        if (!server.isAlive()) {
-          throw new AssertionError("server exited: " + Files.readString(home.resolve("serve.log")));
-        }
-        Thread.sleep(100);
+      Matcher m = listening.matcher(Files.readString(log));
+      if (m.find()) {
+        return Integer.parseInt(m.group(1));
       }
+      if (!server.isAlive()) {
+        throw new AssertionError("server exited: " + Files.readString(log));
+      }
+      Thread.sleep(100);
     }
-    throw new AssertionError(
-        "server did not listen on " + port + ": " + Files.readString(home.resolve("serve.log")));
+    throw new AssertionError("server did not say it listens: " + Files.readString(log));
   }
 
   private static void deleteTree(Path dir) throws IOException {
