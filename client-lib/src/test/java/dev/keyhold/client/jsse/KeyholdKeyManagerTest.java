@@ -80,6 +80,25 @@ class KeyholdKeyManagerTest {
   }
 
   @Test
+  void engineVariants_noEngine_sameChoiceAsSocketVariants() {
+    assertThat(km.chooseEngineServerAlias("EC", null, null)).isEqualTo("ec-p256");
+    assertThat(km.chooseEngineServerAlias("DSA", null, null)).isNull();
+    assertThat(km.chooseEngineClientAlias(new String[] {"DSA", "EC"}, null, null))
+        .isEqualTo("ec-p256");
+    assertThat(km.chooseEngineClientAlias(null, null, null)).isNull();
+    assertThat(km.chooseClientAlias(new String[] {"DSA"}, null, null)).isNull();
+    assertThat(km.getClientAliases("RSA", null)).containsExactly("rsa2048");
+    assertThat(km.getClientAliases("EC", new Principal[0])).containsExactly("ec-p256", "ec-p384");
+  }
+
+  @Test
+  void newSslContext_usesThisKeyManager() throws Exception {
+    javax.net.ssl.SSLContext ctx = km.newSslContext(null);
+    assertThat(ctx.getProtocol()).isEqualTo("TLS");
+    assertThat(ctx.createSSLEngine().getSupportedProtocols()).contains("TLSv1.3", "TLSv1.2");
+  }
+
+  @Test
   void entries_keyAndChain_returned() {
     assertThat(km.getPrivateKey("ec-p384")).isInstanceOf(KeyholdPrivateKey.class);
     assertThat(km.getCertificateChain("rsa2048")).containsExactly(rsaCert);

@@ -148,6 +148,7 @@ class InFlightLimitTest {
     call(limit).start(first, new Metadata());
     assertThat(limit.current()).isEqualTo(1);
     started.get(0).onClose(Status.OK, new Metadata());
+    assertThat(limit.current()).isZero();
     started.get(0).onClose(Status.CANCELLED, new Metadata()); // a second close frees nothing
     assertThat(first.statuses).containsExactly(Status.OK, Status.CANCELLED);
     assertThat(limit.current()).isZero();

@@ -110,6 +110,9 @@ class KeyholdClientConfigTest {
     KeyholdClientConfig c = base().targets(List.of(" only:9 ", "")).build();
     assertThat(c.targets()).containsExactly("only:9");
     assertThat(c.target()).isEqualTo("only:9");
+    // One element is taken as given, like target(): any scheme, not only host:port.
+    assertThat(base().targets(List.of("dns:///keyhold:8443")).build().target())
+        .isEqualTo("dns:///keyhold:8443");
   }
 
   @Test
