@@ -267,7 +267,7 @@ class KeyholdClientConfigTest {
   }
 
   private static Map<?, ?> onlyMethodConfig(Map<String, Object> sc) {
-    assertThat(sc.get("methodConfig")).asList().hasSize(1);
+    assertThat((List<?>) sc.get("methodConfig")).hasSize(1);
     return (Map<?, ?>) ((List<?>) sc.get("methodConfig")).get(0);
   }
 }
