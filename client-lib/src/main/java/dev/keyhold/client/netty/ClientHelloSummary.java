@@ -40,7 +40,10 @@ record ClientHelloSummary(
    * Parses the ClientHello body (from {@code client_version} on), as Netty's {@code
    * SslClientHelloHandler} hands it over; does not move the buffer's indices.
    */
-  static ClientHelloSummary parse(ByteBuf in) {
+  static ClientHelloSummary parse(ByteBuf body) {
+    // Only the readable bytes are the hello: absolute getters would read on past the writer index
+    // up to the capacity, so parse a slice whose capacity is exactly the hello.
+    ByteBuf in = body.slice();
     try {
       int p = in.readerIndex();
       int end = in.writerIndex();

@@ -10,6 +10,7 @@ import io.grpc.SynchronizationContext;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -34,8 +35,16 @@ final class StaticNameResolverProvider extends NameResolverProvider {
     }
   }
 
+  /**
+   * The target for a list, quoted as a URI (an IPv6 literal's brackets are not legal in a URI path;
+   * unquoted, gRPC cannot parse the target and finds no resolver for it).
+   */
   static String target(List<String> addresses) {
-    return SCHEME + ":///" + String.join(",", addresses);
+    try {
+      return new URI(SCHEME, "", "/" + String.join(",", addresses), null).toString();
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("bad Keyhold address list " + addresses, e);
+    }
   }
 
   /** Parses {@code host:port} or {@code [v6]:port}; the host is not looked up here. */

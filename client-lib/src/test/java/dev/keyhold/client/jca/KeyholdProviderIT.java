@@ -73,6 +73,51 @@ class KeyholdProviderIT {
     assertThat(checked).isPositive();
   }
 
+  /**
+   * What is signed is exactly the data since the last init: byte-wise updates count, and a repeated
+   * initSign, or new PSS parameters, drops what came before (PKCS#1, PSS and ECDSA).
+   */
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "rsa2048:SHA256withRSA:reInit",
+        "ec-p256:SHA256withECDSA:reInit",
+        "rsa2048:RSASSA-PSS:reInit",
+        "rsa2048:RSASSA-PSS:newParameters"
+      })
+  void sign_byteWiseAfterReInitOrNewParameters_signsOnlyTheNewData(String keyAlgAndCase)
+      throws Exception {
+    String[] kac = keyAlgAndCase.split(":");
+    KeyholdPrivateKey key = KeyholdPrivateKey.fetch(client, kac[0]);
+    boolean pss = kac[1].equals("RSASSA-PSS");
+    java.security.spec.PSSParameterSpec params =
+        SignatureScheme.RSA_PSS_RSAE_SHA256.pssParameters();
+    byte[] data = "only this is signed".getBytes(StandardCharsets.UTF_8);
+    Signature signer = Signature.getInstance(kac[1]);
+    signer.initSign(key);
+    if (pss) {
+      signer.setParameter(params);
+    }
+    signer.update("dropped".getBytes(StandardCharsets.UTF_8));
+    if (kac[2].equals("reInit")) {
+      signer.initSign(key); // PSS keeps its parameters
+    } else {
+      signer.setParameter(params);
+    }
+    for (byte b : data) {
+      signer.update(b);
+    }
+    byte[] sig = signer.sign();
+
+    Signature verifier = Signature.getInstance(kac[1]);
+    if (pss) {
+      verifier.setParameter(params);
+    }
+    verifier.initVerify(key.publicKey());
+    verifier.update(data);
+    assertThat(verifier.verify(sig)).as(keyAlgAndCase).isTrue();
+  }
+
   @Test
   void decrypt_jdkEncryptedPremaster_recovered() throws Exception {
     KeyholdPrivateKey key = KeyholdPrivateKey.fetch(client, "rsa2048");

@@ -80,6 +80,69 @@ class KeyholdKeyManagerTest {
   }
 
   @Test
+  void engineVariants_noEngine_sameChoiceAsSocketVariants() {
+    assertThat(km.chooseEngineServerAlias("EC", null, null)).isEqualTo("ec-p256");
+    assertThat(km.chooseEngineServerAlias("DSA", null, null)).isNull();
+    assertThat(km.chooseEngineClientAlias(new String[] {"DSA", "EC"}, null, null))
+        .isEqualTo("ec-p256");
+    assertThat(km.chooseEngineClientAlias(null, null, null)).isNull();
+    assertThat(km.chooseClientAlias(new String[] {"DSA"}, null, null)).isNull();
+    assertThat(km.getClientAliases("RSA", null)).containsExactly("rsa2048");
+    assertThat(km.getClientAliases("EC", new Principal[0])).containsExactly("ec-p256", "ec-p384");
+  }
+
+  @Test
+  void newSslContext_usesThisKeyManager() throws Exception {
+    javax.net.ssl.SSLContext ctx = km.newSslContext(null);
+    assertThat(ctx.getProtocol()).isEqualTo("TLS");
+    assertThat(ctx.createSSLEngine().getSupportedProtocols()).contains("TLSv1.3", "TLSv1.2");
+  }
+
+  @Test
+  void chooseServerAlias_peerOffersOnlyP384_p384KeyFirst() throws Exception {
+    try (HandshakingSocket s = new HandshakingSocket("SHA384withECDSA")) {
+      assertThat(km.chooseServerAlias("EC", null, s)).isEqualTo("ec-p384");
+    }
+    try (HandshakingSocket s = new HandshakingSocket("sha256withecdsa", "SHA384withECDSA")) {
+      assertThat(km.chooseServerAlias("EC", null, s)).isEqualTo("ec-p256");
+    }
+  }
+
+  @Test
+  void chooseServerAlias_peerOffersNothingThatFits_configuredOrder() throws Exception {
+    try (HandshakingSocket s = new HandshakingSocket("Ed25519")) {
+      assertThat(km.chooseServerAlias("EC", null, s)).isEqualTo("ec-p256");
+    }
+    try (HandshakingSocket s = new HandshakingSocket()) {
+      assertThat(km.chooseServerAlias("EC", null, s)).isEqualTo("ec-p256");
+    }
+    try (java.net.Socket plain = new java.net.Socket()) {
+      assertThat(km.chooseServerAlias("EC", null, plain)).isEqualTo("ec-p256");
+    }
+  }
+
+  @Test
+  void chooseClientAlias_peerOffersOnlyP384_p384Key() throws Exception {
+    try (HandshakingSocket s = new HandshakingSocket("SHA384withECDSA")) {
+      assertThat(km.chooseClientAlias(new String[] {"EC"}, null, s)).isEqualTo("ec-p384");
+    }
+  }
+
+  @Test
+  void build_handlesWithChains_aliasesInOrder() throws Exception {
+    KeyPair rsa = OfflineClients.rsa(2048);
+    KeyholdPrivateKey handle = OfflineClients.handle(offline, "only", rsa.getPublic(), null);
+    X509Certificate cert = OfflineClients.selfSigned(rsa, "CN=only");
+    KeyholdKeyManager built = KeyholdKeyManager.builder(offline).key(handle, cert).build();
+    assertThat(built.aliases()).containsExactly("only");
+    assertThat(built.getCertificateChain("only")).containsExactly(cert);
+    KeyholdKeyManager over =
+        KeyholdKeyManager.over(
+            dev.keyhold.client.jca.KeyholdKeyEntries.builder(offline).key(handle, cert).build());
+    assertThat(over.getPrivateKey("only")).isSameAs(handle);
+  }
+
+  @Test
   void entries_keyAndChain_returned() {
     assertThat(km.getPrivateKey("ec-p384")).isInstanceOf(KeyholdPrivateKey.class);
     assertThat(km.getCertificateChain("rsa2048")).containsExactly(rsaCert);

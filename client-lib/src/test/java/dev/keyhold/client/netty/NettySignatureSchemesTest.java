@@ -139,6 +139,90 @@ class NettySignatureSchemesTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(SignatureScheme.class)
+  void requestedHash_everyScheme_itsOwnHash(SignatureScheme scheme) throws Exception {
+    assertThat(NettySignatureSchemes.requestedHash(NettySignatureSchemes.sslSign(scheme)))
+        .isEqualTo(scheme.hash());
+  }
+
+  @Test
+  void requestedHash_refusedOrUnknown_noSuchAlgorithm() {
+    assertThatThrownBy(
+            () ->
+                NettySignatureSchemes.requestedHash(
+                    OpenSslAsyncPrivateKeyMethod.SSL_SIGN_RSA_PKCS1_SHA1))
+        .isInstanceOf(NoSuchAlgorithmException.class);
+    assertThatThrownBy(() -> NettySignatureSchemes.requestedHash(0x0fe0))
+        .isInstanceOf(NoSuchAlgorithmException.class)
+        .hasMessage("unknown BoringSSL signature algorithm 0xfe0");
+  }
+
+  @Test
+  void ecdsaDigestFor_exactLength_sameDigest() {
+    byte[] d = new byte[32];
+    assertThat(NettySignatureSchemes.ecdsaDigestFor(SignatureScheme.ECDSA_SECP256R1_SHA256, d))
+        .isSameAs(d);
+  }
+
+  @Test
+  void ecdsaDigestFor_shorterLeftPadded_longerCutOnTheRight() {
+    byte[] shorter = new byte[32];
+    java.util.Arrays.fill(shorter, (byte) 0x11);
+    byte[] padded =
+        NettySignatureSchemes.ecdsaDigestFor(SignatureScheme.ECDSA_SECP384R1_SHA384, shorter);
+    assertThat(java.util.Arrays.copyOfRange(padded, 0, 16)).containsOnly(0);
+    assertThat(java.util.Arrays.copyOfRange(padded, 16, 48)).isEqualTo(shorter);
+    byte[] longer = new byte[64];
+    for (int i = 0; i < longer.length; i++) {
+      longer[i] = (byte) i;
+    }
+    assertThat(NettySignatureSchemes.ecdsaDigestFor(SignatureScheme.ECDSA_SECP256R1_SHA256, longer))
+        .isEqualTo(java.util.Arrays.copyOf(longer, 32));
+  }
+
+  @Test
+  void schemeFor_unknownOrEd25519_refusedByName() {
+    assertThatThrownBy(() -> NettySignatureSchemes.schemeFor(0x0fe0, KeyType.KEY_TYPE_RSA, ""))
+        .isInstanceOf(NoSuchAlgorithmException.class)
+        .hasMessage("unknown BoringSSL signature algorithm 0xfe0");
+    assertThatThrownBy(
+            () ->
+                NettySignatureSchemes.schemeFor(
+                    OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ED25519, KeyType.KEY_TYPE_EC, ""))
+        .isInstanceOf(NoSuchAlgorithmException.class)
+        .hasMessageContaining("ed25519");
+  }
+
+  @Test
+  void schemeFor_ecdsaOnRsaKeyOrUnservedCurve_invalidKey() {
+    assertThatThrownBy(
+            () ->
+                NettySignatureSchemes.schemeFor(
+                    OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256,
+                    KeyType.KEY_TYPE_RSA,
+                    ""))
+        .isInstanceOf(InvalidKeyException.class)
+        .hasMessageContaining("does not suit");
+    assertThatThrownBy(
+            () ->
+                NettySignatureSchemes.schemeFor(
+                    OpenSslAsyncPrivateKeyMethod.SSL_SIGN_ECDSA_SECP256R1_SHA256,
+                    KeyType.KEY_TYPE_EC,
+                    "secp256k1"))
+        .isInstanceOf(InvalidKeyException.class)
+        .hasMessage("Keyhold serves no ECDSA scheme for curve 'secp256k1'");
+  }
+
+  @ParameterizedTest
+  @EnumSource(SignatureScheme.class)
+  void schemeFor_everySchemeOnItsOwnKey_itself(SignatureScheme scheme) throws Exception {
+    assertThat(
+            NettySignatureSchemes.schemeFor(
+                NettySignatureSchemes.sslSign(scheme), scheme.keyType(), scheme.curve()))
+        .isEqualTo(scheme);
+  }
+
   private static SignatureScheme ecdsaFor(SignatureScheme.Hash hash) {
     for (SignatureScheme s : SignatureScheme.values()) {
       if (s.padding() == SignatureScheme.Padding.ECDSA && s.hash() == hash) {
