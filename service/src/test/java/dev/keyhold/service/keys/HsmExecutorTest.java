@@ -1,0 +1,111 @@
+package dev.keyhold.service.keys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Bounded: threads plus queue, then immediate refusal; stuck threads are counted and capped. */
+class HsmExecutorTest {
+
+  @Test
+  void trySubmit_fullPoolAndQueue_refusesAtOnce() throws Exception {
+    CountDownLatch running = new CountDownLatch(2);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(3);
+    try (HsmExecutor ex = new HsmExecutor(2, 1)) {
+      assertThat(ex.threads()).isEqualTo(2);
+      assertThat(ex.liveThreads()).isEqualTo(2); // prestarted
+      Runnable held =
+          () -> {
+            running.countDown();
+            try {
+              release.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            done.countDown();
+          };
+      assertThat(ex.trySubmit(held)).isTrue();
+      assertThat(ex.trySubmit(held)).isTrue();
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(ex.trySubmit(done::countDown)).isTrue(); // queued
+
+      assertThat(ex.trySubmit(() -> {})).isFalse();
+
+      release.countDown();
+      assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void threads_areDaemonsNamedAfterTheHsm() throws Exception {
+    AtomicReference<Thread> seen = new AtomicReference<>();
+    CountDownLatch ran = new CountDownLatch(1);
+    try (HsmExecutor ex = new HsmExecutor(1, 1)) {
+      assertThat(
+              ex.trySubmit(
+                  () -> {
+                    seen.set(Thread.currentThread());
+                    ran.countDown();
+                  }))
+          .isTrue();
+      assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(seen.get().isDaemon()).isTrue();
+    assertThat(seen.get().getName()).isEqualTo("keyhold-hsm-1");
+  }
+
+  @Test
+  void close_waitsForRunningCalls() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch finished = new CountDownLatch(1);
+    HsmExecutor ex = new HsmExecutor(1, 1);
+    ex.trySubmit(
+        () -> {
+          started.countDown();
+          finished.countDown();
+        });
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+    ex.close();
+
+    assertThat(finished.getCount()).isZero();
+    assertThat(ex.trySubmit(() -> {})).isFalse();
+  }
+
+  @Test
+  void stuck_countsUpAndDownAndTellsTheListener() {
+    List<Integer> heard = new ArrayList<>();
+    try (HsmExecutor ex = new HsmExecutor(4, 4, 2)) {
+      ex.onStuckChange(heard::add);
+      assertThat(ex.maxStuckThreads()).isEqualTo(2);
+      assertThat(ex.tooManyStuck()).isFalse();
+
+      ex.stuck();
+      assertThat(ex.stuckThreads()).isEqualTo(1);
+      assertThat(ex.tooManyStuck()).isFalse();
+      ex.stuck();
+      assertThat(ex.stuckThreads()).isEqualTo(2);
+      assertThat(ex.tooManyStuck()).isTrue();
+      ex.unstuck();
+
+      assertThat(ex.stuckThreads()).isEqualTo(1);
+      assertThat(ex.tooManyStuck()).isFalse();
+      assertThat(heard).containsExactly(1, 2, 1);
+    }
+  }
+
+  @Test
+  void maxStuck_defaultsToHalfTheThreadsAndAtLeastOne() {
+    try (HsmExecutor eight = new HsmExecutor(8, 1);
+        HsmExecutor one = new HsmExecutor(1, 1)) {
+      assertThat(eight.maxStuckThreads()).isEqualTo(4);
+      assertThat(one.maxStuckThreads()).isEqualTo(1);
+    }
+  }
+}
