@@ -17,28 +17,37 @@ class HsmExecutorTest {
     CountDownLatch running = new CountDownLatch(2);
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(3);
+    Runnable held =
+        () -> {
+          running.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          done.countDown();
+        };
+    boolean[] accepted = new boolean[4];
     try (HsmExecutor ex = new HsmExecutor(2, 1)) {
-      assertThat(ex.threads()).isEqualTo(2);
-      assertThat(ex.liveThreads()).isEqualTo(2); // prestarted
-      Runnable held =
-          () -> {
-            running.countDown();
-            try {
-              release.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-            done.countDown();
-          };
-      assertThat(ex.trySubmit(held)).isTrue();
-      assertThat(ex.trySubmit(held)).isTrue();
-      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(ex.trySubmit(done::countDown)).isTrue(); // queued
-
-      assertThat(ex.trySubmit(() -> {})).isFalse();
-
-      release.countDown();
+      try {
+        accepted[0] = ex.trySubmit(held);
+        accepted[1] = ex.trySubmit(held);
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        accepted[2] = ex.trySubmit(done::countDown); // queued behind the two held calls
+        accepted[3] = ex.trySubmit(() -> {}); // neither a thread nor a queue slot
+      } finally {
+        release.countDown();
+      }
       assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(accepted).containsExactly(true, true, true, false);
+  }
+
+  @Test
+  void new_prestartsEveryThread() {
+    try (HsmExecutor ex = new HsmExecutor(3, 1)) {
+      assertThat(ex.threads()).isEqualTo(3);
+      assertThat(ex.liveThreads()).isEqualTo(3);
     }
   }
 
