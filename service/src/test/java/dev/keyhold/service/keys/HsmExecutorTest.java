@@ -14,25 +14,19 @@ class HsmExecutorTest {
 
   @Test
   void trySubmit_fullPoolAndQueue_refusesAtOnce() throws Exception {
-    CountDownLatch running = new CountDownLatch(2);
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(3);
-    Runnable held =
-        () -> {
-          running.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          done.countDown();
-        };
+    CountDownLatch first = new CountDownLatch(1);
+    CountDownLatch second = new CountDownLatch(1);
     boolean[] accepted = new boolean[4];
     try (HsmExecutor ex = new HsmExecutor(2, 1)) {
       try {
-        accepted[0] = ex.trySubmit(held);
-        accepted[1] = ex.trySubmit(held);
-        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        // One at a time: the threads are prestarted, so every task passes through the queue, and
+        // two submitted at once can find its one slot still taken (see the report of issue 11).
+        accepted[0] = ex.trySubmit(held(first, release, done));
+        assertThat(first.await(10, TimeUnit.SECONDS)).isTrue();
+        accepted[1] = ex.trySubmit(held(second, release, done));
+        assertThat(second.await(10, TimeUnit.SECONDS)).isTrue();
         accepted[2] = ex.trySubmit(done::countDown); // queued behind the two held calls
         accepted[3] = ex.trySubmit(() -> {}); // neither a thread nor a queue slot
       } finally {
@@ -41,6 +35,19 @@ class HsmExecutorTest {
       assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
     }
     assertThat(accepted).containsExactly(true, true, true, false);
+  }
+
+  private static Runnable held(
+      CountDownLatch started, CountDownLatch release, CountDownLatch done) {
+    return () -> {
+      started.countDown();
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      done.countDown();
+    };
   }
 
   @Test
