@@ -59,10 +59,15 @@ class HsmExecutorTest {
   }
 
   @Test
-  void threads_areDaemonsNamedAfterTheHsm() throws Exception {
+  void threads_areDaemonsNamedAfterTheHsm_evenWhenCreatedByANonDaemonThread() throws Exception {
+    AtomicReference<HsmExecutor> made = new AtomicReference<>();
+    Thread creator = new Thread(() -> made.set(new HsmExecutor(1, 1)));
+    creator.setDaemon(false);
+    creator.start();
+    creator.join();
     AtomicReference<Thread> seen = new AtomicReference<>();
     CountDownLatch ran = new CountDownLatch(1);
-    try (HsmExecutor ex = new HsmExecutor(1, 1)) {
+    try (HsmExecutor ex = made.get()) {
       assertThat(
               ex.trySubmit(
                   () -> {
@@ -74,6 +79,28 @@ class HsmExecutorTest {
     }
     assertThat(seen.get().isDaemon()).isTrue();
     assertThat(seen.get().getName()).isEqualTo("keyhold-hsm-1");
+  }
+
+  @Test
+  void close_callStillRunningAfterTheGracePeriod_isInterrupted() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    HsmExecutor ex = new HsmExecutor(1, 1);
+    ex.trySubmit(
+        () -> {
+          started.countDown();
+          try {
+            never.await();
+          } catch (InterruptedException e) {
+            interrupted.countDown();
+          }
+        });
+    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+    ex.close(); // waits its 5 s grace period, then interrupts
+
+    assertThat(interrupted.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
   @Test

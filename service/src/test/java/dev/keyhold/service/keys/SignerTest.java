@@ -240,11 +240,12 @@ class SignerTest {
   void verify_pssSignatureLongerThanTheModulus_isFalse() throws Exception {
     byte[] tooLong = new byte[257];
     Arrays.fill(tooLong, (byte) 0xff);
+    byte[] notBelowTheModulus = new byte[256];
+    Arrays.fill(notBelowTheModulus, (byte) 0xff);
+    SignatureScheme pss = SignatureScheme.RSA_PSS_RSAE_SHA256;
 
-    assertThat(
-            Signer.verify(
-                rsa.description(), SignatureScheme.RSA_PSS_RSAE_SHA256, new byte[32], tooLong))
-        .isFalse();
+    assertThat(Signer.verify(rsa.description(), pss, new byte[32], tooLong)).isFalse();
+    assertThat(Signer.verify(rsa.description(), pss, new byte[32], notBelowTheModulus)).isFalse();
   }
 
   @Test
