@@ -161,6 +161,66 @@ class BrokenConfigTest {
     assertThat(new ConfigLoader(Map.of("NO_SUCH_PIN_VAR", "1234")).check(f)).isEmpty();
   }
 
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "server.pem, tls.certChain",
+    "server.key, tls.privateKey",
+    "ca.pem, tls.clientCa",
+    "lib.so, hsm.library",
+    "user.pin, hsm.pin.file",
+  })
+  void check_eachMissingFile_isOneProblemNamingItsField(String missing, String field)
+      throws Exception {
+    Path f = write(VALID);
+    for (String name : List.of("server.pem", "server.key", "ca.pem", "lib.so", "user.pin")) {
+      if (!name.equals(missing)) {
+        Files.writeString(dir.resolve(name), "x");
+      }
+    }
+
+    assertThat(new ConfigLoader(Map.of()).check(f))
+        .containsExactly(
+            "config "
+                + f
+                + ": "
+                + field
+                + ": "
+                + dir.resolve(missing)
+                + " does not exist or is not a file");
+  }
+
+  @Test
+  void load_unknownFieldInAListItemOrSection_namesItsPathAndLine() throws Exception {
+    Path item = write(VALID.replace("  - client: demo-app", "  - client: demo-app\n    clent: x"));
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(item))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("config " + item + " (line 15): unknown field 'policy[0].clent'")
+        .hasMessageContaining("(known in policy[0]: ");
+    Path section =
+        write(VALID.replace("  expiryWarningDays: 14", "  expiryWarningDays: 14\n  sloth: 1"));
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(section))
+        .hasMessageStartingWith("config " + section + " (line 13): unknown field 'keys.sloth'")
+        .hasMessageContaining("(known in keys: ");
+  }
+
+  @Test
+  void load_listItemWithABadValue_namesTheItemsFirstLine() throws Exception {
+    Path f = write(VALID.replace("operations: [sign]", "operations: [sign, encrypt]"));
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("config " + f + " (line 14): ")
+        .hasMessageContaining("encrypt");
+  }
+
+  @Test
+  void load_pinEnvNotAName_neverShowsWhatWasWritten() throws Exception {
+    Path f = write(VALID.replace("pin: { file: user.pin }", "pin: { env: [s3cr3t] }"));
+    assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("hsm.pin must be {file: PATH} or {env: VARIABLE}")
+        .hasMessageNotContaining("s3cr3t");
+  }
+
   @Test
   void envName_followsTheDocumentedRule() {
     assertThat(ConfigSchema.envName("hsm.tokenLabel")).isEqualTo("KEYHOLD_HSM_TOKENLABEL");

@@ -144,4 +144,40 @@ class ConfigLoaderTest {
         .contains("CKA_SENSITIVE = true")
         .contains("CKA_EXTRACTABLE = false");
   }
+
+  @Test
+  void expected_saysWhatEachTypeTakes() {
+    assertThat(ConfigLoader.expected(int.class)).isEqualTo("a whole number");
+    assertThat(ConfigLoader.expected(Integer.class)).isEqualTo("a whole number");
+    assertThat(ConfigLoader.expected(long.class)).isEqualTo("a whole number");
+    assertThat(ConfigLoader.expected(Long.class)).isEqualTo("a whole number");
+    assertThat(ConfigLoader.expected(boolean.class)).isEqualTo("true or false");
+    assertThat(ConfigLoader.expected(Boolean.class)).isEqualTo("true or false");
+    assertThat(ConfigLoader.expected(HsmConfig.DecryptMode.class)).isEqualTo("one of raw, pkcs1");
+    assertThat(ConfigLoader.expected(Duration.class))
+        .isEqualTo("a duration such as 500ms, 30s, 5m or 1h");
+    assertThat(ConfigLoader.expected(Path.class)).isEqualTo("a file path");
+    assertThat(ConfigLoader.expected(String.class)).isEqualTo("a single value");
+    assertThat(ConfigLoader.expected(java.util.List.class)).isEqualTo("a list");
+    assertThat(ConfigLoader.expected(java.util.Set.class)).isEqualTo("a list");
+    assertThat(ConfigLoader.expected(ServiceConfig.class))
+        .isEqualTo("a section of key: value lines");
+  }
+
+  @Test
+  void load_sectionOrListWhereAValueBelongs_saysWhatWasWritten() throws Exception {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .load(write(VALID.replace("tokenLabel: keyhold", "tokenLabel: {a: b}"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("(line 9)")
+        .hasMessageContaining("hsm.tokenLabel: expected a single value, got a section");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .load(write(VALID.replace("tokenLabel: keyhold", "tokenLabel: [a, b]"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("hsm.tokenLabel: expected a single value, got a list");
+  }
 }

@@ -74,4 +74,57 @@ class HsmConfigTest {
     assertThat(c.hsm().maxStuckThreads()).isEqualTo(3);
     assertThat(c.hsm().badPaddingCodes()).containsExactly("CKR_ENCRYPTED_DATA_INVALID");
   }
+
+  @Test
+  void withHealthAndWithLibrary_changeOnlyThat() {
+    HsmConfig c = with("softhsm2", null, 0, null);
+
+    HsmConfig h = c.withHealth(Duration.ofMillis(250), 3);
+    HsmConfig l = c.withLibrary(Path.of("/tmp/shim.so"));
+
+    assertThat(h.probeInterval()).isEqualTo(Duration.ofMillis(250));
+    assertThat(h.maxStuckThreads()).isEqualTo(3);
+    assertThat(h.library()).isEqualTo(c.library());
+    assertThat(h.tokenLabel()).isEqualTo("t");
+    assertThat(l.library()).isEqualTo(Path.of("/tmp/shim.so"));
+    assertThat(l.probeInterval()).isEqualTo(c.probeInterval());
+    assertThat(l.pin()).isEqualTo(c.pin());
+  }
+
+  @Test
+  void describeToken_namesTheLabelOrElseTheSlot_neverThePin() {
+    HsmConfig labelled = with("softhsm2", null, 0, null);
+    HsmConfig bySlot =
+        new HsmConfig(
+            Path.of("/lib/p11.so"),
+            null,
+            7L,
+            PinSource.ofEnv("X"),
+            4,
+            0,
+            null,
+            null,
+            null,
+            null,
+            0,
+            null);
+    HsmConfig blankLabel =
+        new HsmConfig(
+            Path.of("/lib/p11.so"),
+            " ",
+            8L,
+            PinSource.ofEnv("X"),
+            4,
+            0,
+            null,
+            null,
+            null,
+            null,
+            0,
+            null);
+
+    assertThat(labelled.describeToken()).isEqualTo("token 't'");
+    assertThat(bySlot.describeToken()).isEqualTo("slot 7");
+    assertThat(blankLabel.describeToken()).isEqualTo("slot 8");
+  }
 }

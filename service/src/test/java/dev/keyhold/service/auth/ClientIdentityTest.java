@@ -76,6 +76,17 @@ class ClientIdentityTest {
     assertThat(ClientIdentity.asciiEqualsIgnoreCase("Demo-App", "dEMO-aPP")).isTrue();
     // U+212A KELVIN SIGN folds to 'k' under String.equalsIgnoreCase, but is not a DNS letter.
     assertThat(ClientIdentity.asciiEqualsIgnoreCase("\u212Aey", "key")).isFalse();
+    // Both ends of A..Z fold; the characters just outside them ('@', '[') do not.
+    assertThat(ClientIdentity.asciiEqualsIgnoreCase("AZ", "az")).isTrue();
+    assertThat(ClientIdentity.asciiEqualsIgnoreCase("@[", "`{")).isFalse();
+  }
+
+  @Test
+  void primary_sanWithoutDnsOrUri_isTheSpkiPinNeverTheCn() {
+    ClientIdentity ipOnly = new ClientIdentity(List.of(), List.of(), "web", true, "00aa");
+
+    assertThat(ipOnly.primary().toString()).isEqualTo("spki-sha256:00aa");
+    assertThat(ipOnly.match("*").map(Object::toString)).contains("spki-sha256:00aa");
   }
 
   @Test

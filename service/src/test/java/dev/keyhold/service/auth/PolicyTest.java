@@ -1,10 +1,12 @@
 package dev.keyhold.service.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.keyhold.config.PolicyRule;
 import dev.keyhold.proto.v1.Operation;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -136,5 +138,30 @@ class PolicyTest {
     assertThat(p.authorize(WEB, "rsa2048", Operation.OPERATION_SIGN)).isEmpty();
     assertThat(policy(new PolicyRule("cn:web", List.of("*"), Set.of("sign"))).allowed(WEB, "k"))
         .isEmpty();
+  }
+
+  @Test
+  void authorizeAny_anyOperationOnTheKey_namesTheFirstMatchingRule() {
+    Policy p =
+        policy(
+            new PolicyRule("other", List.of("*"), Set.of("sign")),
+            new PolicyRule("web-1", List.of("ec-*"), Set.of("decrypt_premaster")));
+
+    Optional<Policy.Grant> g = p.authorizeAny(WEB, "ec-p256");
+
+    assertThat(g).isPresent();
+    assertThat(g.get().rule()).isEqualTo("policy[1]");
+    assertThat(g.get().identity().toString()).isEqualTo("dns:web-1");
+    assertThat(p.authorizeAny(WEB, "rsa2048")).isEmpty();
+    assertThat(p.authorizeAny(OTHER, "rsa2048").map(Policy.Grant::rule)).contains("policy[0]");
+  }
+
+  @Test
+  void operation_unknownWord_isRefusedNamingIt() {
+    // PolicyRule refuses such a word first; this is the second line of defence.
+    assertThat(Policy.operation("sign")).isEqualTo(Operation.OPERATION_SIGN);
+    assertThatThrownBy(() -> Policy.operation("encrypt"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("unknown operation encrypt");
   }
 }

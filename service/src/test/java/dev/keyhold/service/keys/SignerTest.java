@@ -190,4 +190,77 @@ class SignerTest {
         .filteredOn(s -> s.curve() != null)
         .noneMatch(small.description().schemes()::contains);
   }
+
+  @Test
+  void sign_rsaVerifyMode_returnsEcdsaUncheckedButStillChecksRsa() throws Exception {
+    Signer rsaOnly = new Signer(VerifyMode.RSA);
+    UnaryOperator<byte[]> corrupt =
+        sig -> {
+          byte[] c = sig.clone();
+          c[c.length - 3] ^= 0x10;
+          return c;
+        };
+    SignatureScheme ecdsa = SignatureScheme.ECDSA_SECP256R1_SHA256;
+    byte[] digest = new byte[32];
+
+    byte[] unchecked = rsaOnly.sign(faulty(ec.get("secp256r1"), corrupt), ecdsa, digest);
+
+    assertThat(Signer.verify(ec.get("secp256r1").description(), ecdsa, digest, unchecked))
+        .isFalse();
+    assertThatThrownBy(
+            () -> rsaOnly.sign(faulty(rsa, corrupt), SignatureScheme.RSA_PKCS1_SHA256, digest))
+        .isInstanceOf(Signer.SignatureFaultException.class);
+  }
+
+  @Test
+  void verify_ecdsaWithoutANamedCurve_isDecidedByTheJdk() throws Exception {
+    KeyDescription d = ec.get("secp256r1").description();
+    KeyDescription noCurve =
+        new KeyDescription(
+            d.name(),
+            d.publicKey(),
+            d.chain(),
+            d.spkiSha256(),
+            d.type(),
+            d.bits(),
+            null,
+            d.schemes());
+    SignatureScheme s = SignatureScheme.ECDSA_SECP256R1_SHA256;
+    byte[] digest = MessageDigest.getInstance("SHA-256").digest(new byte[] {1, 2, 3});
+    byte[] sig = ec.get("secp256r1").signDigest(s, digest);
+    byte[] other = digest.clone();
+    other[0] ^= 1;
+
+    assertThat(Signer.verify(noCurve, s, digest, sig)).isTrue();
+    assertThat(Signer.verify(noCurve, s, other, sig)).isFalse();
+    assertThat(Signer.verify(noCurve, s, digest, new byte[] {0x30, 0x01, 0x00})).isFalse();
+  }
+
+  @Test
+  void verify_pssSignatureLongerThanTheModulus_isFalse() throws Exception {
+    byte[] tooLong = new byte[257];
+    Arrays.fill(tooLong, (byte) 0xff);
+    byte[] notBelowTheModulus = new byte[256];
+    Arrays.fill(notBelowTheModulus, (byte) 0xff);
+    SignatureScheme pss = SignatureScheme.RSA_PSS_RSAE_SHA256;
+
+    assertThat(Signer.verify(rsa.description(), pss, new byte[32], tooLong)).isFalse();
+    assertThat(Signer.verify(rsa.description(), pss, new byte[32], notBelowTheModulus)).isFalse();
+  }
+
+  @Test
+  void pkcs1Sign_isTheJdksNoneWithRsaSignature_upToElevenBytesLessThanTheModulus()
+      throws Exception {
+    byte[] data = new byte[256 - 11];
+    Arrays.fill(data, (byte) 0x5a);
+    Signature jdk = Signature.getInstance("NONEwithRSA");
+    jdk.initSign(rsa.keyPair().getPrivate());
+    jdk.update(data);
+
+    assertThat(rsa.allowsRawRsa()).isTrue();
+    assertThat(rsa.pkcs1Sign(data)).isEqualTo(jdk.sign());
+    assertThatThrownBy(() -> rsa.pkcs1Sign(new byte[256 - 10]))
+        .isInstanceOf(java.security.SignatureException.class)
+        .hasMessage("data too long for a PKCS#1 signature");
+  }
 }

@@ -260,4 +260,12 @@ class SoftwareVerifierTest {
     byte[] b = v.toByteArray();
     return b.length == k ? b : Arrays.copyOfRange(b, b.length - k, b.length);
   }
+
+  @Test
+  void pkcs1Encoding_needsAtLeastEightPaddingBytes() {
+    byte[] digestInfo = new byte[19 + 32];
+
+    assertThat(SoftwareVerifier.pkcs1Encoding(digestInfo, digestInfo.length + 3 + 8)).isNotNull();
+    assertThat(SoftwareVerifier.pkcs1Encoding(digestInfo, digestInfo.length + 3 + 7)).isNull();
+  }
 }

@@ -97,4 +97,32 @@ class HsmFailuresTest {
 
     assertThat(HsmFailures.classify(h)).isSameAs(h);
   }
+
+  @Test
+  void classify_errorCodeDeeperThanAnotherCkrName_theErrorCodeWins() {
+    // The code SunPKCS11 read from the token outranks a name some wrapper's message mentions.
+    HsmException h =
+        HsmFailures.classify(
+            new ProviderException("after CKR_GENERAL_ERROR", new PKCS11Exception(0x32L, null)));
+
+    assertThat(h.ckrName()).isEqualTo("CKR_DEVICE_REMOVED");
+    assertThat(h.reason()).isEqualTo(Reason.TOKEN_ABSENT);
+  }
+
+  @Test
+  void classify_firstVendorCode_isTheHexCodeAndThrottled() {
+    HsmException h = HsmFailures.classify(new PKCS11Exception(0x80000000L, null));
+
+    assertThat(h.ckrName()).isEqualTo("0x80000000");
+    assertThat(h.reason()).isEqualTo(Reason.THROTTLED);
+  }
+
+  @Test
+  void reason_vendorNamesAndHexCodes_areThrottledOthersNot() {
+    assertThat(HsmFailures.reason("CKR_VENDOR_DEFINED")).isEqualTo(Reason.THROTTLED);
+    assertThat(HsmFailures.reason("0x8000abcd")).isEqualTo(Reason.THROTTLED);
+    assertThat(HsmFailures.reason("0xF0000001")).isEqualTo(Reason.THROTTLED);
+    assertThat(HsmFailures.reason("0x7fffffff")).isEqualTo(Reason.OTHER);
+    assertThat(HsmFailures.reason("")).isEqualTo(Reason.OTHER);
+  }
 }

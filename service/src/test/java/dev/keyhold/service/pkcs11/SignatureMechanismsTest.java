@@ -48,4 +48,29 @@ class SignatureMechanismsTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = SignatureScheme.class,
+      names = {"RSA_PSS_RSAE_SHA256", "RSA_PSS_RSAE_SHA384", "RSA_PSS_RSAE_SHA512"})
+  void hsmPss_pssScheme_isCkmRsaPkcsPssWithParameters(SignatureScheme s) {
+    sun.security.pkcs11.wrapper.CK_MECHANISM m = SignatureMechanisms.hsmPss(s);
+
+    assertThat(m.mechanism).isEqualTo(TokenObjects.CKM_RSA_PKCS_PSS);
+    assertThat(m.pParameter).isInstanceOf(sun.security.pkcs11.wrapper.CK_RSA_PKCS_PSS_PARAMS.class);
+  }
+
+  @Test
+  void hsmPss_otherScheme_isRefused() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> SignatureMechanisms.hsmPss(SignatureScheme.RSA_PKCS1_SHA256))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("rsa_pkcs1_sha256 is not a PSS scheme");
+  }
+
+  @Test
+  void toString_namesMechanismAndJcaAlgorithm() {
+    assertThat(SignatureMechanisms.of(SignatureScheme.ECDSA_SECP256R1_SHA256))
+        .hasToString("CKM_ECDSA as NONEwithECDSA");
+  }
 }
