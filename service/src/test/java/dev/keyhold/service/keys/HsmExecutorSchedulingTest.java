@@ -86,6 +86,35 @@ class HsmExecutorSchedulingTest {
     }
   }
 
+  /**
+   * A burst of threads + queue calls submitted at once is accepted: idle threads take calls
+   * directly. (The ThreadPoolExecutor before it passed every call through the queue to its
+   * prestarted threads, so a burst larger than {@code hsm.queue} was refused while threads idled.)
+   */
+  @Test
+  void aBurstAsLargeAsThreadsPlusQueue_isAccepted_atOnce() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(3);
+    try (HsmExecutor executor = new HsmExecutor(2, 1)) {
+      HealthProbe.await("all threads idle", WAIT, () -> executor.idleThreads() == 2);
+      try {
+        for (int i = 0; i < 3; i++) {
+          assertThat(
+                  executor.trySubmit(
+                      () -> {
+                        await(release);
+                        done.countDown();
+                      }))
+              .isTrue();
+        }
+        assertThat(executor.trySubmit(() -> {})).isFalse();
+      } finally {
+        release.countDown();
+      }
+      assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
   @Test
   void aTaskThatThrows_keepsItsThread() throws Exception {
     try (HsmExecutor executor = new HsmExecutor(1, 4)) {

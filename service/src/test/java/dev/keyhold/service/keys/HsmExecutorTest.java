@@ -21,9 +21,8 @@ class HsmExecutorTest {
     boolean[] accepted = new boolean[4];
     try (HsmExecutor ex = new HsmExecutor(2, 1)) {
       try {
-        // One at a time: the threads are prestarted, so every task passes through the queue, and
-        // two submitted at once can find its one slot still taken: a burst larger than hsm.queue
-        // may be refused while threads are idle (harmless with the default queue of 256).
+        // One at a time, so that each is running before the next: the order of the assertions.
+        // (A burst is accepted too: HsmExecutorSchedulingTest.)
         accepted[0] = ex.trySubmit(held(first, release, done));
         assertThat(first.await(10, TimeUnit.SECONDS)).isTrue();
         accepted[1] = ex.trySubmit(held(second, release, done));
