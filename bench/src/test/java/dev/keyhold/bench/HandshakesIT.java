@@ -68,7 +68,8 @@ class HandshakesIT {
               "in-process test service",
               "HandshakesIT",
               new ServiceOperations(
-                  java.net.URI.create("http://127.0.0.1:" + svc.metricsPort() + "/metrics")));
+                  java.net.URI.create("http://127.0.0.1:" + svc.metricsPort() + "/metrics")),
+              Duration.ZERO);
       installed = token;
       BenchReport report =
           new HandshakeBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();

@@ -70,7 +70,8 @@ class OpsIT {
             null,
             "in-process test service",
             "OpsIT",
-            0);
+            0,
+            Duration.ZERO);
     BenchReport report =
         new OpsBench(settings, LoadRunner.Progress.NONE, (m, s) -> {}, m -> {}).run();
     Path json = dir.resolve("ops.json");

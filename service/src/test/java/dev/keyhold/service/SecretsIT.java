@@ -3,11 +3,11 @@ package dev.keyhold.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.service.setup.PkiDirectory;
+import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -165,14 +165,8 @@ class SecretsIT {
   private record Cli(int exitCode, String output) {}
 
   private Cli cli(Path config, Map<String, String> env) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
-    cmd.add("-Xmx256m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of("serve", "--config", config.toString()));
+    List<String> cmd =
+        KeyholdJvm.command(List.of("-Xmx256m"), "serve", "--config", config.toString());
     Path out = dir.resolve("cli.out");
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());

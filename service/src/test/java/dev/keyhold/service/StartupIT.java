@@ -8,11 +8,11 @@ import dev.keyhold.config.HsmConfig;
 import dev.keyhold.config.PinSource;
 import dev.keyhold.service.pkcs11.Pkcs11Token;
 import dev.keyhold.service.setup.PkiDirectory;
+import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -166,14 +166,8 @@ class StartupIT {
   }
 
   private Cli cli(Path config) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
-    cmd.add("-Xmx256m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of("serve", "--config", config.toString()));
+    List<String> cmd =
+        KeyholdJvm.command(List.of("-Xmx256m"), "serve", "--config", config.toString());
     Path out = dir.resolve("cli.out");
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());

@@ -132,46 +132,6 @@ public final class HandshakeBench {
     public Settings {
       jitQuietMax = jitQuietMax == null ? Duration.ZERO : jitQuietMax;
     }
-
-    /** Without waiting for the JITs to go quiet after the first warm-up. */
-    public Settings(
-        KeyholdClientConfig keyholdClient,
-        String keyName,
-        List<Server> servers,
-        Pkcs11KeyStore pkcs11,
-        List<Integer> concurrency,
-        Duration warmup,
-        Duration firstWarmup,
-        Duration duration,
-        int jsseWorkers,
-        int eventLoops,
-        String[] protocols,
-        String[] cipherSuites,
-        Path workDir,
-        ProcessCpu service,
-        String serviceDescription,
-        String command,
-        ServiceOperations serviceOps) {
-      this(
-          keyholdClient,
-          keyName,
-          servers,
-          pkcs11,
-          concurrency,
-          warmup,
-          firstWarmup,
-          duration,
-          jsseWorkers,
-          eventLoops,
-          protocols,
-          cipherSuites,
-          workDir,
-          service,
-          serviceDescription,
-          command,
-          serviceOps,
-          Duration.ZERO);
-    }
   }
 
   private final Settings s;

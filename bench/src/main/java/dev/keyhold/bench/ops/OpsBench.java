@@ -100,40 +100,6 @@ public final class OpsBench {
       }
       jitQuietMax = jitQuietMax == null ? Duration.ZERO : jitQuietMax;
     }
-
-    /** Without waiting for the JITs to go quiet after the first warm-up. */
-    public Settings(
-        KeyholdClientConfig client,
-        String keyName,
-        Workload.Operation operation,
-        String scheme,
-        List<Integer> concurrency,
-        Duration warmup,
-        Duration firstWarmup,
-        Duration duration,
-        Set<Baseline> baselines,
-        Pkcs11Source pkcs11,
-        ProcessCpu service,
-        String serviceDescription,
-        String command,
-        int hsmSessions) {
-      this(
-          client,
-          keyName,
-          operation,
-          scheme,
-          concurrency,
-          warmup,
-          firstWarmup,
-          duration,
-          baselines,
-          pkcs11,
-          service,
-          serviceDescription,
-          command,
-          hsmSessions,
-          Duration.ZERO);
-    }
   }
 
   /** Called as each step finishes, with the mode name. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.rpc.KeyholdClientConfig;
+import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -272,15 +273,12 @@ class ReplicaKilledIT {
     }
 
     void start() throws IOException {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
-      cmd.add("-Xmx128m");
-      cmd.add("-XX:TieredStopAtLevel=1");
-      cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
-      cmd.add("dev.keyhold.service.Main");
-      cmd.addAll(List.of("serve", "--config", config.toString()));
+      List<String> cmd =
+          KeyholdJvm.command(
+              List.of("-Xmx128m", "-XX:TieredStopAtLevel=1"),
+              "serve",
+              "--config",
+              config.toString());
       logOffset = Files.exists(log) ? Files.size(log) : 0;
       ProcessBuilder pb =
           new ProcessBuilder(cmd)

@@ -2,8 +2,8 @@ package dev.keyhold.client.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.keyhold.service.Main;
 import dev.keyhold.service.keys.KeyDescription;
+import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.io.ByteArrayInputStream;
@@ -97,15 +97,8 @@ public final class Rotation {
    * token files.
    */
   public String keyhold(String... args) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
-    cmd.add("-Xmx128m");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of(args));
+    List<String> cmd =
+        new ArrayList<>(KeyholdJvm.command(List.of("-Xmx128m", "-XX:TieredStopAtLevel=1"), args));
     cmd.add("--config");
     cmd.add(config.toString());
     String what = String.join(" ", args);

@@ -7,9 +7,9 @@ import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.proto.v1.KeyRef;
 import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.SignRequest;
-import dev.keyhold.service.Main;
 import dev.keyhold.service.setup.PkiDirectory;
 import dev.keyhold.service.testing.HealthProbe;
+import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -158,14 +158,8 @@ class GracefulShutdownIT {
   }
 
   private Process serve(TestHsm hsm, Path config) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("--add-exports=jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED");
-    cmd.add("-Xmx256m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.addAll(List.of("serve", "--config", config.toString()));
+    List<String> cmd =
+        KeyholdJvm.command(List.of("-Xmx256m"), "serve", "--config", config.toString());
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
