@@ -69,7 +69,7 @@ public final class LoadRunner {
   private final Duration duration;
   private final ProcessCpu service;
   private final Progress progress;
-  private ProcessCpu idleOwn;
+  private List<ProcessCpu> idleOwn = List.of();
   private Duration jitQuietMax = Duration.ZERO;
   private final Map<String, Double> jitSettleSeconds =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -106,14 +106,37 @@ public final class LoadRunner {
   }
 
   /**
-   * A process of the bench's own (the service, idle during a baseline step) whose CPU is neither
-   * attributed to the step nor counted as background load.
+   * Processes of the bench's own (the service, idle during a baseline step; an external server such
+   * as nginx, measured as the step's server) whose CPU is not counted as background load. Null
+   * entries and this process are ignored.
    *
    * @return this runner
    */
-  public LoadRunner excludingFromBackground(ProcessCpu process) {
-    this.idleOwn = process == null || process.isSelf() ? null : process;
+  public LoadRunner excludingFromBackground(ProcessCpu... processes) {
+    List<ProcessCpu> own = new ArrayList<>();
+    for (ProcessCpu p : processes) {
+      if (p != null && !p.isSelf()) {
+        own.add(p);
+      }
+    }
+    this.idleOwn = List.copyOf(own);
     return this;
+  }
+
+  /** The summed CPU of {@code processes}; empty when there are none or one cannot be read. */
+  private static OptionalLong sum(List<ProcessCpu> processes) {
+    if (processes.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    long total = 0;
+    for (ProcessCpu p : processes) {
+      OptionalLong v = p.cpuNanos();
+      if (v.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      total += v.getAsLong();
+    }
+    return OptionalLong.of(total);
   }
 
   /**
@@ -144,11 +167,57 @@ public final class LoadRunner {
       new Chain(step, op, chainsDone).next();
     }
     return measure(
-        label, concurrency, step, () -> chainsDone.await(DRAIN_SECONDS, TimeUnit.SECONDS));
+        label, concurrency, step, null, () -> chainsDone.await(DRAIN_SECONDS, TimeUnit.SECONDS));
   }
 
   /** Runs {@code op} in a loop on each of {@code concurrency} threads. */
   public StepResult runBlocking(String label, int concurrency, BlockingOperation op)
+      throws InterruptedException {
+    return runBlocking(label, concurrency, op, null);
+  }
+
+  /** CPU time so far of what a step serves, in nanoseconds; empty when unknown. */
+  @FunctionalInterface
+  public interface CpuProbe {
+    OptionalLong cpuNanos();
+  }
+
+  /**
+   * Whether a thread name ({@code comm}) is one of the load threads {@link #runBlocking} starts.
+   */
+  public static boolean isLoadThread(String comm) {
+    return comm.strip().startsWith(LOAD_THREAD_PREFIX);
+  }
+
+  private static final String LOAD_THREAD_PREFIX = "bench-";
+
+  /**
+   * The CPU of a server that runs in this JVM beside the load threads: the JVM's CPU minus that of
+   * the load threads and of HotSpot's own threads (GC, JIT: shared, reported apart), plus {@code
+   * offload}'s (the Keyhold service) when not null.
+   */
+  public static CpuProbe inProcessServer(ProcessCpu offload) {
+    ProcessCpu self = ProcessCpu.self();
+    return () -> {
+      OptionalLong all = self.cpuNanos();
+      OptionalLong load = ProcessCpu.selfThreadsCpuNanos(LoadRunner::isLoadThread);
+      OptionalLong jvm = ProcessCpu.selfThreadsCpuNanos(ProcessCpu::isJvmInternalThread);
+      OptionalLong extra = offload == null ? OptionalLong.of(0) : offload.cpuNanos();
+      if (all.isEmpty() || load.isEmpty() || jvm.isEmpty() || extra.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      return OptionalLong.of(
+          all.getAsLong() - load.getAsLong() - jvm.getAsLong() + extra.getAsLong());
+    };
+  }
+
+  /**
+   * As {@link #runBlocking(String, int, BlockingOperation)}, and measures {@code server}'s CPU (the
+   * step's {@code serverCpu}) and this JVM's internal threads' ({@code jvmInternalCpu}) over the
+   * window, when {@code server} is not null.
+   */
+  public StepResult runBlocking(
+      String label, int concurrency, BlockingOperation op, CpuProbe server)
       throws InterruptedException {
     Step step = new Step();
     List<Thread> threads = new ArrayList<>();
@@ -167,7 +236,7 @@ public final class LoadRunner {
                   step.complete(start, error);
                 }
               },
-              "bench-" + label + "-" + i);
+              LOAD_THREAD_PREFIX + label + "-" + i);
       t.setDaemon(true);
       threads.add(t);
       t.start();
@@ -176,6 +245,7 @@ public final class LoadRunner {
         label,
         concurrency,
         step,
+        server,
         () -> {
           long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_SECONDS);
           for (Thread t : threads) {
@@ -193,7 +263,7 @@ public final class LoadRunner {
     boolean await() throws InterruptedException;
   }
 
-  private StepResult measure(String label, int concurrency, Step step, Drain drain)
+  private StepResult measure(String label, int concurrency, Step step, CpuProbe server, Drain drain)
       throws InterruptedException {
     ProcessCpu self = ProcessCpu.self();
     boolean first = warmedUp.add(label);
@@ -206,16 +276,22 @@ public final class LoadRunner {
     OptionalLong serviceCpu0 = service == null ? OptionalLong.empty() : service.cpuNanos();
     Long rssStart = service == null ? null : boxed(service.rssBytes());
     OptionalLong machine0 = ProcessCpu.machineBusyNanos();
-    OptionalLong idle0 = idleOwn == null ? OptionalLong.empty() : idleOwn.cpuNanos();
+    OptionalLong idle0 = sum(idleOwn);
+    OptionalLong server0 = server == null ? OptionalLong.empty() : server.cpuNanos();
+    OptionalLong jvm0 = server == null ? OptionalLong.empty() : jvmInternal();
     long t0 = System.nanoTime();
     step.phase = Step.MEASURE;
     waitReporting(label, false, duration, step);
+    // Read before the load threads are told to stop: one that ends before the read would take its
+    // CPU out of the live-thread sums and leave it in the server's remainder.
+    OptionalLong server1 = server == null ? OptionalLong.empty() : server.cpuNanos();
+    OptionalLong jvm1 = server == null ? OptionalLong.empty() : jvmInternal();
     step.phase = Step.STOP;
     long t1 = System.nanoTime();
     OptionalLong clientCpu1 = self.cpuNanos();
     OptionalLong serviceCpu1 = service == null ? OptionalLong.empty() : service.cpuNanos();
     OptionalLong machine1 = ProcessCpu.machineBusyNanos();
-    OptionalLong idle1 = idleOwn == null ? OptionalLong.empty() : idleOwn.cpuNanos();
+    OptionalLong idle1 = sum(idleOwn);
     Long rss = service == null ? null : boxed(service.rssBytes());
     Long peakRss = service == null ? null : boxed(service.peakRssBytes());
     if (!drain.await()) {
@@ -245,7 +321,13 @@ public final class LoadRunner {
             machine1,
             List.of(clientCpu0, serviceCpu0, idle0),
             List.of(clientCpu1, serviceCpu1, idle1),
-            seconds));
+            seconds),
+        cpu(server0, server1, seconds, ops),
+        cpu(jvm0, jvm1, seconds, ops));
+  }
+
+  private static OptionalLong jvmInternal() {
+    return ProcessCpu.selfThreadsCpuNanos(ProcessCpu::isJvmInternalThread);
   }
 
   /**

@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
@@ -24,19 +25,29 @@ public final class ProcessCpu {
   private static final long NANOS_PER_TICK = 1_000_000_000L / CLK_TCK;
 
   private final long pid;
+  private final boolean withDescendants;
 
-  private ProcessCpu(long pid) {
+  private ProcessCpu(long pid, boolean withDescendants) {
     this.pid = pid;
+    this.withDescendants = withDescendants;
   }
 
   /** This JVM. */
   public static ProcessCpu self() {
-    return new ProcessCpu(ProcessHandle.current().pid());
+    return new ProcessCpu(ProcessHandle.current().pid(), false);
   }
 
   /** Another process, e.g. the Keyhold service started with {@code --service-pid}. */
   public static ProcessCpu of(long pid) {
-    return new ProcessCpu(pid);
+    return new ProcessCpu(pid, false);
+  }
+
+  /**
+   * A process and its live descendants together, e.g. nginx's master and its worker processes: CPU
+   * is the sum over the tree at the moment of reading; memory and threads are the root's.
+   */
+  public static ProcessCpu tree(long pid) {
+    return new ProcessCpu(pid, true);
   }
 
   public long pid() {
@@ -56,13 +67,87 @@ public final class ProcessCpu {
       return t < 0 ? OptionalLong.empty() : OptionalLong.of(t);
     }
     try {
-      return OptionalLong.of(
-          parseStatCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")))
-              * NANOS_PER_TICK);
+      long ticks = statTicks(pid);
+      if (withDescendants) {
+        for (ProcessHandle child :
+            (Iterable<ProcessHandle>)
+                ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)::iterator) {
+          try {
+            ticks += statTicks(child.pid());
+          } catch (IOException | RuntimeException gone) {
+            // the child ended between the listing and the read
+          }
+        }
+      }
+      return OptionalLong.of(ticks * NANOS_PER_TICK);
     } catch (IOException | RuntimeException e) {
       return OptionalLong.empty();
     }
   }
+
+  private static long statTicks(long pid) throws IOException {
+    return parseStatCpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
+  }
+
+  /**
+   * CPU time used so far by the live threads of this JVM whose name ({@code comm}) matches, from
+   * {@code /proc/self/task/TID/schedstat} (nanoseconds, not clock ticks: a 5-second step over a
+   * dozen threads would otherwise round by a tenth of a core-second); empty when unreadable.
+   */
+  public static OptionalLong selfThreadsCpuNanos(java.util.function.Predicate<String> comm) {
+    long nanos = 0;
+    try (var dirs = Files.list(Path.of("/proc/self/task"))) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
+        try {
+          if (comm.test(Files.readString(t.resolve("comm")).strip())) {
+            nanos += parseSchedstatNanos(Files.readString(t.resolve("schedstat")));
+          }
+        } catch (IOException | RuntimeException gone) {
+          // the thread ended between the listing and the read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(nanos);
+  }
+
+  /** The first field of {@code /proc/.../schedstat}: time spent on a CPU, in nanoseconds. */
+  static long parseSchedstatNanos(String schedstat) {
+    return Long.parseLong(schedstat.trim().split("\\s+")[0]);
+  }
+
+  /**
+   * Whether a thread name ({@code comm}) is one of HotSpot's own: garbage collection, JIT
+   * compilers, the VM thread and its service threads. In a JVM that runs both a load generator and
+   * a server, their CPU serves both and belongs to neither.
+   */
+  public static boolean isJvmInternalThread(String comm) {
+    String c = comm.strip();
+    for (String prefix : JVM_THREAD_PREFIXES) {
+      if (c.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final List<String> JVM_THREAD_PREFIXES =
+      List.of(
+          "GC Thread",
+          "G1 ",
+          "VM Thread",
+          "VM Periodic",
+          "C1 CompilerThre",
+          "C2 CompilerThre",
+          "Sweeper thread",
+          "Service Thread",
+          "Monitor Deflati",
+          "Signal Dispatch",
+          "Reference Handl",
+          "Finalizer",
+          "Notification Th",
+          "Attach Listener");
 
   /**
    * CPU time used so far by the JIT compiler threads of this JVM process (threads named {@code C1

@@ -352,7 +352,9 @@ public final class OpsBench {
         null,
         null,
         null,
-        background);
+        background,
+        null,
+        null);
   }
 
   private static StepResult withConcurrency(StepResult x, int c) {
@@ -369,7 +371,9 @@ public final class OpsBench {
         x.serviceRssBytes(),
         x.histogram(),
         x.servicePeakRssBytes(),
-        x.backgroundCores());
+        x.backgroundCores(),
+        x.serverCpu(),
+        x.jvmInternalCpu());
   }
 
   /**

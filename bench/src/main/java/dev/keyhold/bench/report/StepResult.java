@@ -23,6 +23,14 @@ import java.util.Map;
  *     step, or null
  * @param backgroundCores CPU used during the window by processes other than the bench and the
  *     service (machine busy time from /proc/stat minus theirs), in cores; null when unknown
+ * @param serverCpu handshakes only: CPU of the TLS server under test, the whole server side: for a
+ *     server in the bench JVM its threads (Netty event loops, JSSE workers, the Keyhold client's
+ *     gRPC threads), that is the JVM's CPU minus the load threads' and minus {@code
+ *     jvmInternalCpu}, plus the Keyhold service's when the key is offloaded; for nginx its master
+ *     and worker processes. Null when not measured
+ * @param jvmInternalCpu handshakes only: the bench JVM's garbage-collector, JIT and VM threads,
+ *     shared by the load generator and an in-process server and counted in neither; null when not
+ *     measured
  */
 public record StepResult(
     int concurrency,
@@ -37,7 +45,9 @@ public record StepResult(
     Long serviceRssBytes,
     String histogram,
     Long servicePeakRssBytes,
-    Double backgroundCores) {
+    Double backgroundCores,
+    CpuUsage serverCpu,
+    CpuUsage jvmInternalCpu) {
 
   public StepResult {
     errors = errors == null ? Map.of() : Map.copyOf(errors);

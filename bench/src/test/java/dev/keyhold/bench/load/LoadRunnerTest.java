@@ -56,6 +56,63 @@ class LoadRunnerTest {
     assertThat(r.serviceCpu()).isNull();
   }
 
+  /** Fixed CPU work: SHA-256 over 32 KiB, {@code rounds} times. */
+  private static byte[] work(int rounds) throws Exception {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    byte[] buf = new byte[32 * 1024];
+    for (int i = 0; i < rounds; i++) {
+      md.update(buf);
+      buf[i % buf.length] = md.digest()[0];
+    }
+    return buf;
+  }
+
+  @Test
+  void runBlocking_inProcessServer_chargesTheServerThreadsAndNotTheLoadThreads() throws Exception {
+    // The "server" does W of CPU per request on its own thread; each load thread does 2W itself
+    // first. The server's share must come out near W per operation, not 3W (the whole JVM).
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.concurrent.atomic.LongAdder serverNanos = new java.util.concurrent.atomic.LongAdder();
+    java.util.concurrent.atomic.LongAdder served = new java.util.concurrent.atomic.LongAdder();
+    java.util.concurrent.ExecutorService server =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "fake-server"));
+    try {
+      StepResult r =
+          runner.runBlocking(
+              "cpu",
+              2,
+              () -> {
+                work(20);
+                server
+                    .submit(
+                        () -> {
+                          long t0 = mx.getCurrentThreadCpuTime();
+                          work(10);
+                          serverNanos.add(mx.getCurrentThreadCpuTime() - t0);
+                          served.increment();
+                          return null;
+                        })
+                    .get();
+              },
+              LoadRunner.inProcessServer(null));
+      double perRequest = serverNanos.sum() / 1e3 / served.sum();
+      assertThat(r.serverCpu()).isNotNull();
+      assertThat(r.jvmInternalCpu()).isNotNull();
+      assertThat(r.serverCpu().microsPerOp())
+          .isBetween(0.6 * perRequest, 1.6 * perRequest)
+          .isLessThan(0.6 * r.clientCpu().microsPerOp());
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  @Test
+  void runBlocking_withoutServerProbe_measuresNoServerCpu() throws Exception {
+    StepResult r = runner.runBlocking("plain", 1, () -> Thread.sleep(1));
+    assertThat(r.serverCpu()).isNull();
+    assertThat(r.jvmInternalCpu()).isNull();
+  }
+
   @Test
   void runAsync_failures_areCountedByKindAndNotAsOps() throws Exception {
     AtomicInteger n = new AtomicInteger();

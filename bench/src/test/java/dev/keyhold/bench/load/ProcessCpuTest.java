@@ -28,6 +28,58 @@ class ProcessCpuTest {
   }
 
   @Test
+  void tree_countsTheCpuOfDescendants() throws Exception {
+    // A shell whose child spins: the shell itself uses next to no CPU, the tree a lot.
+    Process p = new ProcessBuilder("sh", "-c", "sh -c 'while :; do :; done' & sleep 30").start();
+    try {
+      Thread.sleep(700);
+      long tree = ProcessCpu.tree(p.pid()).cpuNanos().orElseThrow();
+      long root = ProcessCpu.of(p.pid()).cpuNanos().orElseThrow();
+      assertThat(tree).isGreaterThanOrEqualTo(200_000_000L + root);
+    } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void selfThreadsCpuNanos_countsOnlyTheNamedThreads() throws Exception {
+    Thread spinner =
+        new Thread(
+            () -> {
+              long end = System.nanoTime() + 300_000_000L;
+              while (System.nanoTime() < end) {
+                Thread.onSpinWait();
+              }
+            },
+            "spin-only-me");
+    long before = ProcessCpu.selfThreadsCpuNanos(c -> c.equals("spin-only-me")).orElseThrow();
+    spinner.start();
+    Thread.sleep(200);
+    long during = ProcessCpu.selfThreadsCpuNanos(c -> c.equals("spin-only-me")).orElseThrow();
+    spinner.join();
+    assertThat(before).isZero();
+    assertThat(during).isGreaterThan(50_000_000L);
+    assertThat(ProcessCpu.selfThreadsCpuNanos(c -> false)).hasValue(0);
+  }
+
+  @Test
+  void parseSchedstatNanos_readsTheFirstField() {
+    assertThat(ProcessCpu.parseSchedstatNanos("123456789 2222 33\n")).isEqualTo(123_456_789L);
+  }
+
+  @Test
+  void isJvmInternalThread_gcJitAndVmThreadsButNotApplicationThreads() {
+    assertThat(ProcessCpu.isJvmInternalThread("GC Thread#1")).isTrue();
+    assertThat(ProcessCpu.isJvmInternalThread("G1 Conc#0")).isTrue();
+    assertThat(ProcessCpu.isJvmInternalThread("C2 CompilerThre")).isTrue();
+    assertThat(ProcessCpu.isJvmInternalThread("VM Thread")).isTrue();
+    assertThat(ProcessCpu.isJvmInternalThread("nioEventLoopGro")).isFalse();
+    assertThat(ProcessCpu.isJvmInternalThread("bench-netty-key")).isFalse();
+    assertThat(ProcessCpu.isJvmInternalThread("grpc-default-ex")).isFalse();
+  }
+
+  @Test
   void parseStatusKib_readsPeakAndCurrentRss() {
     String status = "Name:\tjava\nVmPeak:\t 999 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n";
     assertThat(ProcessCpu.parseStatusKib(status, "VmHWM:")).hasValue(200L * 1048576);

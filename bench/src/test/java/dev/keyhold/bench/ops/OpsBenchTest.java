@@ -50,7 +50,9 @@ class OpsBenchTest {
         null,
         null,
         peakRss,
-        background);
+        background,
+        null,
+        null);
   }
 
   @Test

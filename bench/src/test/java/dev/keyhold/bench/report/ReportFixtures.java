@@ -23,7 +23,9 @@ final class ReportFixtures {
         200L * 1048576,
         null,
         210L * 1048576,
-        0.05);
+        0.05,
+        null,
+        null);
   }
 
   static BenchReport report() {
