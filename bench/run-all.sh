@@ -48,7 +48,7 @@ printf 'metrics:\n  listen: 127.0.0.1:18444\n' >> "$cfg"
 sessions_cfg() { sed "s/^  sessions: [0-9]*$/  sessions: $1/" "$cfg" > "$L/keyhold-sessions-$1.yaml"; echo "$L/keyhold-sessions-$1.yaml"; }
 
 ops() { $B ops --config "$1" --start-service $TLS $W --out "$OUT" --no-html "${@:2}"; }
-hs() { $B handshakes --config "$cfg" --start-service $TLS $W --event-loops 2 --out "$OUT" --no-html "$@"; }
+hs() { $B handshakes --config "$cfg" --start-service $TLS $W --event-loops 2 --baselines nginx-libp11 --out "$OUT" --no-html "$@"; }
 
 step() { echo; echo "=== run-all: $* ($(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg))"; }
 
@@ -84,11 +84,15 @@ if [ -x "$JDK25/bin/java" ]; then
 else
   echo "run-all: no JDK at $JDK25 (JDK25=...): JDK row skipped" >&2
 fi
-# 6. ~5 min: full handshakes, every server, three suites.
+# 6. ~7 min: full handshakes, every server (nginx + libp11 too: installed here if missing, since
+# run-all is a benchmark run, not the test command), four suites.
+bench/install-nginx-libp11.sh || echo "run-all: nginx-libp11 not installed: the reports say so" >&2
 step "handshakes TLS 1.3 RSA-PSS"
 hs --key-name rsa2048 -c 1,16 --name handshakes-rsa2048-tls13
 step "handshakes TLS 1.2 RSA key exchange"
 hs --key-name rsa2048 -c 16 --tls TLSv1.2 --cipher TLS_RSA_WITH_AES_128_GCM_SHA256 --name handshakes-rsa2048-tls12-rsakx
+step "handshakes TLS 1.2 ECDHE-RSA"
+hs --key-name rsa2048 -c 16 --tls TLSv1.2 --cipher TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 --name handshakes-rsa2048-tls12-ecdhe
 step "handshakes TLS 1.2 ECDHE-ECDSA"
 hs --key-name ec-p256 -c 16 --tls TLSv1.2 --cipher TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 --name handshakes-p256-tls12-ecdhe
 

@@ -27,8 +27,11 @@ import picocli.CommandLine.Option;
           + " (needs --config),",
       "(c) jsse-keyhold: offloaded via KeyholdKeyManager, (d) netty-keyhold: Netty/BoringSSL +"
           + " Keyhold async,",
-      "(e) netty-local: Netty/BoringSSL with a local key file. Reports (c)/(b), (c)/(a) and"
-          + " (d)/(e)."
+      "(e) netty-local: Netty/BoringSSL with a local key file, (f) nginx-libp11: Debian's nginx"
+          + " with the libp11 PKCS#11 engine on the same token key (with --baselines"
+          + " nginx-libp11; needs --config).",
+      "Reports (c)/(b), (c)/(a), (d)/(e), and handshakes per server CPU-second (the Keyhold"
+          + " service's CPU counted with the app server's)."
     })
 final class HandshakesCommand implements Callable<Integer> {
   @Mixin CliSupport.TargetOptions target = new CliSupport.TargetOptions();
@@ -55,6 +58,15 @@ final class HandshakesCommand implements Callable<Integer> {
       defaultValue = "1,4,16",
       description = "client connections in flight (threads) per step (default: ${DEFAULT-VALUE})")
   List<Integer> concurrency;
+
+  @Option(
+      names = "--baselines",
+      split = ",",
+      description =
+          "servers outside the JVM to add: nginx-libp11 (needs nginx and libengine-pkcs11-openssl:"
+              + " bench/install-nginx-libp11.sh installs them; without them the report says what"
+              + " is missing)")
+  List<String> baselines = List.of();
 
   @Mixin CliSupport.StepTiming timing = new CliSupport.StepTiming();
 
@@ -117,11 +129,28 @@ final class HandshakesCommand implements Callable<Integer> {
         "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + hp.port() + "/metrics");
   }
 
+  /** The servers, then the external baselines (nginx-libp11 only so far). */
+  static List<HandshakeBench.Server> selectedServers(List<String> servers, List<String> baselines) {
+    List<HandshakeBench.Server> out = new java.util.ArrayList<>();
+    for (String s : servers) {
+      out.add(HandshakeBench.Server.parse(s));
+    }
+    for (String b : baselines) {
+      if (!b.trim().equalsIgnoreCase(HandshakeBench.Server.NGINX_LIBP11.mode())) {
+        throw new picocli.CommandLine.ParameterException(
+            new picocli.CommandLine(new HandshakesCommand()),
+            "--baselines: '" + b + "' is not a handshake baseline (only nginx-libp11)");
+      }
+      out.add(HandshakeBench.Server.NGINX_LIBP11);
+    }
+    return out.stream().distinct().toList();
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintStream out = System.out;
     List<HandshakeBench.Server> selected =
-        servers.stream().map(HandshakeBench.Server::parse).distinct().toList();
+        selectedServers(servers, baselines == null ? List.of() : baselines);
     ServiceConfig sc = target.serviceConfig();
     String resolvedTarget = target.resolvedTarget(sc);
     target.clientConfig(resolvedTarget, deadline); // checks the mTLS files before a service starts
@@ -161,7 +190,11 @@ final class HandshakesCommand implements Callable<Integer> {
               metricsUri(metricsUrl, sc) == null
                   ? null
                   : new dev.keyhold.bench.load.ServiceOperations(metricsUri(metricsUrl, sc)),
-              timing.jitQuietMax);
+              timing.jitQuietMax,
+              sc == null
+                  ? null
+                  : new dev.keyhold.bench.handshake.NginxLibp11.Token(
+                      sc.hsm().library(), sc.hsm().tokenLabel(), sc.hsm().pin()));
       ConsoleProgress progress = new ConsoleProgress(System.err, System.console() != null);
       BenchReport report =
           new HandshakeBench(

@@ -34,6 +34,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -48,10 +50,16 @@ import javax.net.ssl.X509KeyManager;
  *   <li>(b) {@code jsse-pkcs11}: JSSE, key in the token through SunPKCS11 in this JVM;
  *   <li>(c) {@code jsse-keyhold}: JSSE with {@link KeyholdKeyManager}, key offloaded to Keyhold;
  *   <li>(d) {@code netty-keyhold}: Netty/BoringSSL with Keyhold's async private-key method;
- *   <li>(e) {@code netty-local}: Netty/BoringSSL with a local PEM key file.
+ *   <li>(e) {@code netty-local}: Netty/BoringSSL with a local PEM key file;
+ *   <li>(f) {@code nginx-libp11}: Debian's nginx with the libp11 PKCS#11 engine on the same token
+ *       key, as a child process ({@link NginxLibp11}).
  * </ul>
  *
- * (a) and (e) use a fresh software key of the same type and size as the Keyhold key. The servers
+ * <p>Besides handshakes per second, each step measures the server side's CPU ({@code serverCpu}):
+ * the in-process server's threads plus the Keyhold service for (c) and (d), nginx's master and
+ * workers for (f); the report derives handshakes per server CPU-second from it.
+ *
+ * <p>(a) and (e) use a fresh software key of the same type and size as the Keyhold key. The servers
  * are the demo servers (JSSE: a worker pool; Netty: the same event-loop count for d and e) and run
  * in this JVM; the JSSE client runs here too, one thread per concurrency. Steps are interleaved by
  * concurrency, as in {@code ops}.
@@ -63,7 +71,8 @@ public final class HandshakeBench {
     JSSE_PKCS11("jsse-pkcs11", "b"),
     JSSE_KEYHOLD("jsse-keyhold", "c"),
     NETTY_KEYHOLD("netty-keyhold", "d"),
-    NETTY_LOCAL("netty-local", "e");
+    NETTY_LOCAL("netty-local", "e"),
+    NGINX_LIBP11("nginx-libp11", "f");
 
     private final String mode;
     private final String letter;
@@ -87,7 +96,7 @@ public final class HandshakeBench {
           "server '"
               + s
               + "' is not one of jsse-pkcs12 (a), jsse-pkcs11 (b), jsse-keyhold (c), netty-keyhold"
-              + " (d), netty-local (e)");
+              + " (d), netty-local (e), nginx-libp11 (f)");
     }
   }
 
@@ -109,6 +118,7 @@ public final class HandshakeBench {
    * @param workDir where the local key files for (a) and (e) are written
    * @param serviceOps the service's operation counter (its /metrics), or null: with it, each
    *     Keyhold step checks that the service completed exactly one operation per handshake
+   * @param nginxToken the token for (f), or null to skip it
    */
   public record Settings(
       KeyholdClientConfig keyholdClient,
@@ -128,7 +138,8 @@ public final class HandshakeBench {
       String serviceDescription,
       String command,
       ServiceOperations serviceOps,
-      Duration jitQuietMax) {
+      Duration jitQuietMax,
+      NginxLibp11.Token nginxToken) {
     public Settings {
       jitQuietMax = jitQuietMax == null ? Duration.ZERO : jitQuietMax;
     }
@@ -150,13 +161,38 @@ public final class HandshakeBench {
     this.log = log;
   }
 
-  /** A server under test. */
+  /**
+   * A server under test.
+   *
+   * @param external the server's own process (nginx), or null when it runs in this JVM
+   * @param lastProblem why the server's last handshake failed, from its log, or null
+   */
   private record Running(
       Server server,
       String description,
       InetSocketAddress address,
       LongSupplier failed,
-      AutoCloseable closer) {}
+      AutoCloseable closer,
+      ProcessCpu external,
+      Supplier<String> lastProblem) {
+    Running(
+        Server server,
+        String description,
+        InetSocketAddress address,
+        LongSupplier failed,
+        AutoCloseable closer) {
+      this(server, description, address, failed, closer, null, null);
+    }
+  }
+
+  /** A server that cannot run here, with the reason for the report. */
+  private static final class Skipped extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Skipped(String reason) {
+      super(reason);
+    }
+  }
 
   public BenchReport run() throws Exception {
     String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
@@ -172,11 +208,11 @@ public final class HandshakeBench {
       TlsMaterial.LocalFiles files =
           TlsMaterial.generate(s.workDir(), rsa, key.getKeyBits(), key.getCurve());
       for (Server srv : s.servers()) {
-        Running r = start(srv, client, files);
-        if (r == null) {
-          notes.add(srv.mode() + " skipped: no --config to reach the token in-process");
-        } else {
-          running.add(r);
+        try {
+          running.add(start(srv, client, key, files));
+        } catch (Skipped e) {
+          notes.add(srv.mode() + " skipped: " + e.getMessage());
+          log.accept(srv.mode() + " skipped: " + e.getMessage());
         }
       }
       HandshakeClient tlsClient = new HandshakeClient(s.protocols(), s.cipherSuites());
@@ -195,7 +231,10 @@ public final class HandshakeBench {
               r.server().mode()
                   + " skipped: its first handshake failed ("
                   + e.getMessage()
-                  + "); see the server's log line above the table");
+                  + ")"
+                  + (r.lastProblem() == null
+                      ? "; see the server's log line above the table"
+                      : "; the server logged: " + r.lastProblem().get()));
           log.accept(r.server().mode() + ": first handshake failed, skipped: " + e.getMessage());
           r.closer().close();
           it.remove();
@@ -209,6 +248,13 @@ public final class HandshakeBench {
           new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress)
               .untilJitQuiet(s.jitQuietMax());
       localRunner.excludingFromBackground(s.service());
+      // A server in its own process (nginx): its CPU is the step's server CPU, not background.
+      LoadRunner externalRunner =
+          new LoadRunner(s.warmup(), s.firstWarmup(), s.duration(), null, progress)
+              .untilJitQuiet(s.jitQuietMax())
+              .excludingFromBackground(
+                  Stream.concat(Stream.of(s.service()), running.stream().map(Running::external))
+                      .toArray(ProcessCpu[]::new));
       Map<String, List<StepResult>> results = new LinkedHashMap<>();
       Map<String, Object> derived = new LinkedHashMap<>();
       Map<String, String> perHandshake = new LinkedHashMap<>();
@@ -226,8 +272,17 @@ public final class HandshakeBench {
               };
           OptionalLong ops0 =
               offloaded && s.serviceOps() != null ? s.serviceOps().okTotal() : OptionalLong.empty();
-          StepResult step =
-              (offloaded ? keyholdRunner : localRunner).runBlocking(r.server().mode(), c, counted);
+          LoadRunner runner =
+              offloaded ? keyholdRunner : r.external() != null ? externalRunner : localRunner;
+          // The server side's CPU: nginx's processes; or this JVM's server threads, plus the
+          // Keyhold service when the key is offloaded (unknown without the service's pid).
+          LoadRunner.CpuProbe serverCpu =
+              r.external() != null
+                  ? r.external()::cpuNanos
+                  : offloaded && s.service() == null
+                      ? null
+                      : LoadRunner.inProcessServer(offloaded ? s.service() : null);
+          StepResult step = runner.runBlocking(r.server().mode(), c, counted, serverCpu);
           // The service counts an operation as its response is sent, so the last ones may land just
           // after the client saw them: read again (briefly) while it is still short.
           OptionalLong ops1 = ops0.isPresent() ? s.serviceOps().okTotal() : OptionalLong.empty();
@@ -324,7 +379,7 @@ public final class HandshakeBench {
     }
   }
 
-  private Running start(Server srv, KeyholdClient client, TlsMaterial.LocalFiles files)
+  private Running start(Server srv, KeyholdClient client, KeyInfo key, TlsMaterial.LocalFiles files)
       throws Exception {
     switch (srv) {
       case JSSE_PKCS12 -> {
@@ -335,7 +390,7 @@ public final class HandshakeBench {
       }
       case JSSE_PKCS11 -> {
         if (s.pkcs11() == null) {
-          return null;
+          throw new Skipped("no --config to reach the token in-process");
         }
         KeyStore ks = s.pkcs11().open();
         KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
@@ -369,8 +424,60 @@ public final class HandshakeBench {
             ctx,
             "Netty/BoringSSL demo server, key in local PEM file " + files.keyPem().getFileName());
       }
+      case NGINX_LIBP11 -> {
+        return nginx(srv, key);
+      }
       default -> throw new IllegalStateException(srv.toString());
     }
+  }
+
+  private Running nginx(Server srv, KeyInfo key) throws Exception {
+    if (s.nginxToken() == null) {
+      throw new Skipped("no --config to reach the token (library, label, PIN)");
+    }
+    if (s.nginxToken().label() == null || s.nginxToken().pin() == null) {
+      throw new Skipped("the config names no hsm.tokenLabel and hsm.pin (libp11 needs both)");
+    }
+    NginxLibp11.Install install;
+    try {
+      install = NginxLibp11.locate();
+    } catch (NginxLibp11.MissingException e) {
+      throw new Skipped(e.getMessage());
+    }
+    if (key.getCertificateChainCount() == 0) {
+      throw new Skipped("key " + key.getName() + " has no certificate in Keyhold to serve");
+    }
+    java.security.cert.X509Certificate leaf =
+        (java.security.cert.X509Certificate)
+            java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(
+                    new java.io.ByteArrayInputStream(key.getCertificateChain(0).toByteArray()));
+    NginxLibp11 nginx;
+    try {
+      nginx =
+          NginxLibp11.start(
+              install,
+              s.workDir().resolve("nginx-libp11"),
+              s.nginxToken(),
+              key.getName(),
+              leaf,
+              s.eventLoops());
+    } catch (java.io.IOException e) {
+      throw new Skipped("nginx did not start: " + e.getMessage());
+    }
+    return new Running(
+        srv,
+        install.nginx()
+            + " with the libp11 engine "
+            + install.engine()
+            + ", token key through PKCS#11 in nginx's workers, "
+            + s.eventLoops()
+            + " worker processes",
+        new InetSocketAddress("127.0.0.1", nginx.port()),
+        nginx::handshakesFailed,
+        nginx,
+        nginx.cpu(),
+        nginx::lastProblem);
   }
 
   private Running jsse(Server srv, KeyManager km, String description) throws Exception {
@@ -427,12 +534,72 @@ public final class HandshakeBench {
     if (!saturation.isEmpty()) {
       d.put("saturationConcurrency", saturation);
     }
+    Map<String, Map<String, Double>> perCpu = new LinkedHashMap<>();
+    Map<String, Map<String, Double>> jvmShared = new LinkedHashMap<>();
+    for (ModeResult m : modes) {
+      for (StepResult st : m.steps()) {
+        if (st.serverCpu() != null && st.serverCpu().microsPerOp() > 0) {
+          perCpu
+              .computeIfAbsent(m.mode(), k -> new LinkedHashMap<>())
+              .put("c=" + st.concurrency(), perCpuSecond(st));
+        }
+        if (st.jvmInternalCpu() != null && st.ops() > 0) {
+          jvmShared
+              .computeIfAbsent(m.mode(), k -> new LinkedHashMap<>())
+              .put("c=" + st.concurrency(), st.jvmInternalCpu().microsPerOp());
+        }
+      }
+    }
+    if (!perCpu.isEmpty()) {
+      d.put("handshakesPerServerCpuSecond", perCpu);
+      d.put("benchJvmInternalCpuMicrosPerHandshake", jvmShared);
+    }
+    for (String mode : List.of("netty-keyhold", "jsse-keyhold", "netty-local")) {
+      Double r = perCpuRatio(modes, mode, "nginx-libp11");
+      if (r != null) {
+        d.put(perCpuRatioKey(mode, "nginx-libp11"), r);
+      }
+    }
     List<String> mismatched =
         dev.keyhold.bench.ops.OpsBench.backgroundMismatches(modes, "jsse-keyhold", "jsse-pkcs11");
     mismatched.addAll(
         dev.keyhold.bench.ops.OpsBench.backgroundMismatches(modes, "netty-keyhold", "netty-local"));
     d.put("backgroundMismatch", mismatched);
     return d;
+  }
+
+  /** Handshakes per CPU-second of the server side: 10^6 / server CPU µs per handshake. */
+  static double perCpuSecond(StepResult st) {
+    return Math.round(1e7 / st.serverCpu().microsPerOp()) / 10.0;
+  }
+
+  /** The derived key of {@link #perCpuRatio}, e.g. {@code netty-keyhold/nginx-libp11...}. */
+  public static String perCpuRatioKey(String mode, String baseline) {
+    return "perServerCpuSecond:" + mode + "/" + baseline;
+  }
+
+  /**
+   * Handshakes per server CPU-second of {@code mode} over {@code baseline}'s, at the highest
+   * concurrency both measured with server CPU (where both servers are saturated, the figure that
+   * sizes a fleet); null when they share none.
+   */
+  static Double perCpuRatio(List<ModeResult> modes, String mode, String baseline) {
+    ModeResult x = modes.stream().filter(m -> m.mode().equals(mode)).findFirst().orElse(null);
+    ModeResult y = modes.stream().filter(m -> m.mode().equals(baseline)).findFirst().orElse(null);
+    if (x == null || y == null) {
+      return null;
+    }
+    for (int i = x.steps().size() - 1; i >= 0; i--) {
+      StepResult a = x.steps().get(i);
+      if (a.serverCpu() == null || a.serverCpu().microsPerOp() <= 0) {
+        continue;
+      }
+      StepResult b = y.step(a.concurrency()).orElse(null);
+      if (b != null && b.serverCpu() != null && b.serverCpu().microsPerOp() > 0) {
+        return Math.round(perCpuSecond(a) / perCpuSecond(b) * 1000) / 1000.0;
+      }
+    }
+    return null;
   }
 
   /**
@@ -445,6 +612,7 @@ public final class HandshakeBench {
     pair(out, modes, "jsse-keyhold", "jsse-pkcs12", null);
     pair(out, modes, "netty-keyhold", "netty-local", 0.9);
     pair(out, modes, "netty-keyhold", "jsse-keyhold", null);
+    pair(out, modes, "netty-keyhold", "nginx-libp11", null);
     return out;
   }
 

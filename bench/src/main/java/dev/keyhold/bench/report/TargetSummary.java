@@ -154,6 +154,20 @@ public final class TargetSummary {
               true,
               0.9),
           new Target(
+              "TLS 1.3 RSA-PSS, Netty + Keyhold / nginx + libp11, handshakes per server"
+                  + " CPU-second",
+              "handshakes-rsa2048-tls13",
+              derived("perServerCpuSecond:netty-keyhold/nginx-libp11"),
+              true,
+              1.0),
+          new Target(
+              "TLS 1.2 ECDHE-RSA, Netty + Keyhold / nginx + libp11, handshakes per server"
+                  + " CPU-second",
+              "handshakes-rsa2048-tls12-ecdhe",
+              derived("perServerCpuSecond:netty-keyhold/nginx-libp11"),
+              true,
+              1.0),
+          new Target(
               "Service peak RSS (VmHWM, MiB), RSA sign sweep",
               "ops-rsa2048-sign",
               derived("servicePeakRssMiB"),
@@ -253,9 +267,67 @@ public final class TargetSummary {
     sb.append(
         peakTable("CPU affinity (taskset), RSA-2048 sign", matching("ops-rsa2048-sign-cpus")));
     sb.append(peakTable("Service on another JDK (--java-home)", matching("ops-jdk")));
+    sb.append(perServerCpuTable(matching("handshakes-")));
+    return sb.toString();
+  }
+
+  /**
+   * Every handshake report's servers by handshakes per server CPU-second (the Keyhold service's CPU
+   * counted with the app server's), and what a server could not serve.
+   */
+  private String perServerCpuTable(List<String> reports) {
+    StringBuilder sb =
+        new StringBuilder("\n#### Handshakes per server CPU-second (nginx + libp11 baseline)\n\n");
+    if (reports.isEmpty()) {
+      return sb.append("not run\n").toString();
+    }
     sb.append(
-        peakTable(
-            "nginx + libp11 (handshakes per server CPU-second)", matching("handshakes-nginx")));
+        "| report | server | c | handshakes/s | server CPU µs/handshake | handshakes per server"
+            + " CPU-second | bench-JVM GC/JIT µs/handshake |\n|---|---|---|---|---|---|---|\n");
+    List<String> cannot = new ArrayList<>();
+    for (String name : reports) {
+      JsonNode r = load(name);
+      if (r == null) {
+        continue;
+      }
+      for (JsonNode m : r.path("modes")) {
+        for (JsonNode st : m.path("steps")) {
+          JsonNode server = st.path("serverCpu");
+          if (!server.path("microsPerOp").isNumber()) {
+            continue;
+          }
+          double us = server.path("microsPerOp").asDouble();
+          JsonNode jvm = st.path("jvmInternalCpu").path("microsPerOp");
+          sb.append("| `")
+              .append(name)
+              .append("` | ")
+              .append(m.path("mode").asText())
+              .append(" | ")
+              .append(st.path("concurrency").asInt())
+              .append(" | ")
+              .append(fmt(st.path("opsPerSecond").asDouble()))
+              .append(" | ")
+              .append(fmt(us))
+              .append(" | ")
+              .append(us > 0 ? fmt(1e6 / us) : "-")
+              .append(" | ")
+              .append(
+                  m.path("mode").asText().startsWith("nginx") || !jvm.isNumber()
+                      ? "-"
+                      : fmt(jvm.asDouble()))
+              .append(" |\n");
+        }
+      }
+      for (JsonNode n : r.path("notes")) {
+        if (n.asText().startsWith("nginx-libp11 skipped")) {
+          cannot.add("`" + name + "`: " + n.asText());
+        }
+      }
+    }
+    if (!cannot.isEmpty()) {
+      sb.append("\nNot served:\n\n");
+      cannot.forEach(c -> sb.append("- ").append(c).append('\n'));
+    }
     return sb.toString();
   }
 

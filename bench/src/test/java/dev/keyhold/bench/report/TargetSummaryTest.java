@@ -78,4 +78,41 @@ class TargetSummaryTest {
     assertThat(new TargetSummary(Files.createDirectories(dir.resolve("empty"))).render("0"))
         .doesNotContain("The RPC alone");
   }
+
+  @Test
+  void render_perServerCpuTable_andTheNginxTargets_fromTheHandshakeReports() throws Exception {
+    Files.writeString(
+        dir.resolve("handshakes-rsa2048-tls13.json"),
+        """
+        {"modes":[
+          {"mode":"netty-keyhold","steps":[{"concurrency":16,"opsPerSecond":1100,
+            "serverCpu":{"cores":1.1,"microsPerOp":1000.0},"jvmInternalCpu":{"microsPerOp":40.0}}]},
+          {"mode":"nginx-libp11","steps":[{"concurrency":16,"opsPerSecond":900,
+            "serverCpu":{"cores":1.8,"microsPerOp":2000.0},"jvmInternalCpu":{"microsPerOp":35.0}}]}],
+         "derived":{"perServerCpuSecond:netty-keyhold/nginx-libp11":2.0,"backgroundMismatch":[]},
+         "notes":[]}
+        """);
+    Files.writeString(
+        dir.resolve("handshakes-rsa2048-tls12-rsakx.json"),
+        """
+        {"modes":[],"derived":{},
+         "notes":["nginx-libp11 skipped: its first handshake failed (decrypt_error)"]}
+        """);
+    String md = new TargetSummary(dir).render("0.1");
+    assertThat(md)
+        .contains("#### Handshakes per server CPU-second (nginx + libp11 baseline)")
+        .contains(
+            "| `handshakes-rsa2048-tls13` | netty-keyhold | 16 | 1,100 | 1,000 | 1,000 | 40.00 |")
+        // nginx runs outside the bench JVM: the JVM's GC/JIT is not its cost.
+        .contains("| `handshakes-rsa2048-tls13` | nginx-libp11 | 16 | 900 | 2,000 | 500 | - |")
+        .contains(
+            "- `handshakes-rsa2048-tls12-rsakx`: nginx-libp11 skipped: its first handshake failed"
+                + " (decrypt_error)")
+        .contains(
+            "| TLS 1.3 RSA-PSS, Netty + Keyhold / nginx + libp11, handshakes per server CPU-second"
+                + " | `handshakes-rsa2048-tls13` | 2.00 | ≥ 1.00 | met | same |")
+        .contains(
+            "| TLS 1.2 ECDHE-RSA, Netty + Keyhold / nginx + libp11, handshakes per server"
+                + " CPU-second | `handshakes-rsa2048-tls12-ecdhe` | - | ≥ 1.00 | not run |");
+  }
 }
