@@ -74,6 +74,9 @@ public final class LoadRunner {
   private final Map<String, Double> jitSettleSeconds =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  private final java.util.Set<String> jitNotQuiet =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /** JIT compiler CPU per second of wall time below which a JVM counts as warmed up: 3 %. */
   static final double JIT_QUIET_CORES = 0.03;
 
@@ -156,6 +159,14 @@ public final class LoadRunner {
   /** For each label, how many seconds of warm-up it took beyond the first warm-up for the JITs. */
   public Map<String, Double> jitSettleSeconds() {
     return Map.copyOf(jitSettleSeconds);
+  }
+
+  /**
+   * The labels whose JIT compilers were still busy when {@code untilJitQuiet}'s limit ran out:
+   * their first measured step includes compilation, so its figures are pessimistic.
+   */
+  public java.util.SortedSet<String> jitNotQuiet() {
+    return new java.util.TreeSet<>(jitNotQuiet);
   }
 
   /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
@@ -373,6 +384,9 @@ public final class LoadRunner {
       }
       quiet = allQuiet ? quiet + 1 : 0;
       before = now;
+    }
+    if (quiet < 2) {
+      jitNotQuiet.add(label);
     }
     return Math.round((System.nanoTime() - start) / 1e8) / 10.0;
   }

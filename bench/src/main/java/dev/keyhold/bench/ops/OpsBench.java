@@ -231,6 +231,16 @@ public final class OpsBench {
       Map<String, Double> settled = new java.util.TreeMap<>(runner.jitSettleSeconds());
       settled.putAll(baselineRunner.jitSettleSeconds());
       settings.put("jitSettleSeconds", settled);
+      java.util.SortedSet<String> jitBusy = new java.util.TreeSet<>(runner.jitNotQuiet());
+      jitBusy.addAll(baselineRunner.jitNotQuiet());
+      settings.put("jitNotQuiet", List.copyOf(jitBusy));
+      if (!jitBusy.isEmpty()) {
+        notes.add(
+            "JIT compilers still busy after --jit-quiet-max for "
+                + String.join(", ", jitBusy)
+                + ": their first measured step includes compilation; re-run with a longer"
+                + " --first-warmup or --jit-quiet-max before publishing");
+      }
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("baselines", s.baselines().stream().map(Baseline::mode).toList());
       String title =

@@ -229,7 +229,9 @@ public final class TargetSummary {
       String bg =
           r == null
               ? ""
-              : r.path("derived").path("backgroundMismatch").size() > 0 ? "**differed**" : "same";
+              : r.path("derived").path("backgroundMismatch").size() > 0
+                  ? "**differed**"
+                  : r.path("settings").path("jitNotQuiet").size() > 0 ? "**JIT busy**" : "same";
       sb.append("| ")
           .append(t.what())
           .append(" | `")
@@ -249,7 +251,9 @@ public final class TargetSummary {
         "\n"
             + "\"background\": whether the bench saw different CPU use by other processes (over"
             + " 0.15 cores) between Keyhold's and the baseline's steps; a report marked"
-            + " \"differed\" must be re-run before its figures are published.\n");
+            + " \"differed\" must be re-run before its figures are published; \"JIT busy\": a"
+            + " mode's JIT compilers had not gone quiet when its first step was measured (same"
+            + " rule).\n");
     sb.append(overheadTable());
     sb.append(rpcFloorTable("ops-rsa2048-get-key"));
     sb.append(

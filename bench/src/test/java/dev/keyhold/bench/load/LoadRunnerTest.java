@@ -56,6 +56,23 @@ class LoadRunnerTest {
     assertThat(r.serviceCpu()).isNull();
   }
 
+  @Test
+  void untilJitQuiet_namesTheLabelWhoseLimitRanOutBeforeTwoQuietSeconds() throws Exception {
+    // A 1 ms limit ends the settling after its first one-second window, before the two quiet
+    // windows it needs: the label must be reported as measured with a busy JIT.
+    LoadRunner shortWait =
+        new LoadRunner(Duration.ZERO, Duration.ofMillis(100), null, LoadRunner.Progress.NONE)
+            .untilJitQuiet(Duration.ofMillis(1));
+    shortWait.runBlocking("hurried", 1, () -> Thread.sleep(1));
+    assertThat(shortWait.jitNotQuiet()).containsExactly("hurried");
+    assertThat(shortWait.jitSettleSeconds()).containsKey("hurried");
+
+    LoadRunner noWait =
+        new LoadRunner(Duration.ZERO, Duration.ofMillis(100), null, LoadRunner.Progress.NONE);
+    noWait.runBlocking("unchecked", 1, () -> Thread.sleep(1));
+    assertThat(noWait.jitNotQuiet()).isEmpty();
+  }
+
   /** Fixed CPU work: SHA-256 over 32 KiB, {@code rounds} times. */
   private static byte[] work(int rounds) throws Exception {
     java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");

@@ -61,6 +61,25 @@ class TargetSummaryTest {
   }
 
   @Test
+  void render_marksAReportWhoseJitWasStillBusy() throws Exception {
+    Files.writeString(
+        dir.resolve("ops-rsa2048-decrypt.json"),
+        """
+        {"started": "2026-12-02T01:00:00Z",
+         "environment": {"cpus": 2, "cpuModel": "Test CPU"},
+         "settings": {"jitNotQuiet": ["keyhold"]},
+         "modes": [],
+         "ratios": [
+            {"mode": "keyhold", "baseline": "pkcs11-direct", "concurrency": 0, "value": 0.91}],
+         "derived": {"backgroundMismatch": []}}
+        """);
+    assertThat(new TargetSummary(dir).render("0.1"))
+        .contains(
+            "| RSA-2048 DecryptPremaster, peak, / pkcs11-direct | `ops-rsa2048-decrypt` | 0.91 |"
+                + " ≥ 0.90 | met | **JIT busy** |");
+  }
+
+  @Test
   void render_theRpcFloorTable_fromTheGetKeyReport() throws Exception {
     Files.writeString(
         dir.resolve("ops-rsa2048-get-key.json"),
