@@ -106,8 +106,15 @@ public final class NginxLibp11 implements AutoCloseable {
    * SOFTHSM2_CONF}).
    */
   public static NginxLibp11 start(
-      Install install, Path dir, Token token, String keyLabel, X509Certificate leaf, int workers)
+      Install install,
+      Path workDir,
+      Token token,
+      String keyLabel,
+      X509Certificate leaf,
+      int workers)
       throws IOException, InterruptedException {
+    // nginx resolves a relative -c against its -p prefix, so every path it gets is absolute.
+    Path dir = workDir.toAbsolutePath().normalize();
     Files.createDirectories(dir.resolve("tmp"));
     Path cert = dir.resolve("cert.pem");
     Files.writeString(cert, pem(leaf), StandardCharsets.US_ASCII);
@@ -136,14 +143,16 @@ public final class NginxLibp11 implements AutoCloseable {
       Files.writeString(conf, nginxConf(dir, port, workers, cert, keyUri), StandardCharsets.UTF_8);
       Files.deleteIfExists(errorLog);
       ProcessBuilder pb =
-          new ProcessBuilder(
-                  install.nginx().toString(), "-p", dir.toString(), "-c", conf.toString())
+          new ProcessBuilder(command(install.nginx(), dir))
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("nginx.out").toFile());
       pb.environment().put("OPENSSL_CONF", opensslConf.toString());
       Process p = pb.start();
       try {
         awaitListening(p, port, errorLog);
+        // The master loaded the engine and logged in (init = 1) before it forked its workers, which
+        // inherit the session: the PIN need not stay on disk while the server runs.
+        Files.deleteIfExists(opensslConf);
         return new NginxLibp11(p, port, errorLog);
       } catch (IOException e) {
         stop(p);
@@ -156,13 +165,23 @@ public final class NginxLibp11 implements AutoCloseable {
     throw last;
   }
 
+  /** nginx in the foreground with prefix {@code dir} and {@code dir/nginx.conf}, both absolute. */
+  static List<String> command(Path nginx, Path dir) {
+    Path prefix = dir.toAbsolutePath().normalize();
+    return List.of(
+        nginx.toString(), "-p", prefix.toString(), "-c", prefix.resolve("nginx.conf").toString());
+  }
+
   private static void awaitListening(Process p, int port, Path errorLog)
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
         throw new IOException(
-            "nginx exited with status " + p.exitValue() + ": " + firstProblem(errorLog));
+            "nginx exited with status "
+                + p.exitValue()
+                + ": "
+                + firstProblem(errorLog, errorLog.resolveSibling("nginx.out")));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -175,18 +194,24 @@ public final class NginxLibp11 implements AutoCloseable {
         "nginx did not listen on port " + port + " within " + START_TIMEOUT.toSeconds() + " s");
   }
 
-  /** The first emergency or critical line nginx logged, or a placeholder. */
-  static String firstProblem(Path errorLog) {
-    try {
-      for (String line : Files.readAllLines(errorLog, StandardCharsets.UTF_8)) {
-        if (line.contains("[emerg]") || line.contains("[crit]") || line.contains("[alert]")) {
-          return line.substring(line.indexOf('[')).trim();
+  /**
+   * The first emergency or critical line nginx logged in any of {@code logs} (its error log, then
+   * its stderr, where it reports what fails before the error log is open), or a placeholder.
+   */
+  static String firstProblem(Path... logs) {
+    for (Path log : logs) {
+      try {
+        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+          if (line.contains("[emerg]") || line.contains("[crit]") || line.contains("[alert]")) {
+            return line.substring(line.indexOf('[')).trim();
+          }
         }
+      } catch (IOException e) {
+        // not written (yet)
       }
-    } catch (IOException e) {
-      // no log yet
     }
-    return "nothing in " + errorLog.getFileName();
+    return "nothing in "
+        + String.join(" or ", Arrays.stream(logs).map(l -> l.getFileName().toString()).toList());
   }
 
   public int port() {

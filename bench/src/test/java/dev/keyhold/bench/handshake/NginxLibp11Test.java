@@ -95,4 +95,33 @@ class NginxLibp11Test {
         .contains("illegal or unsupported padding mode");
     assertThat(NginxLibp11.firstProblem(dir.resolve("absent.log"))).contains("nothing in");
   }
+
+  @Test
+  void firstProblem_fallsBackToStderr_whereNginxReportsAConfigItCannotOpen() throws Exception {
+    Path out = dir.resolve("nginx.out");
+    Files.writeString(
+        out,
+        "2026/12/03 08:10:31 [emerg] 9147#9147: open() \"x/nginx.conf\" failed (2: No such file"
+            + " or directory)\n");
+    assertThat(NginxLibp11.firstProblem(dir.resolve("error.log"), out))
+        .startsWith("[emerg]")
+        .contains("No such file");
+    assertThat(NginxLibp11.firstProblem(dir.resolve("a.log"), dir.resolve("b.out")))
+        .isEqualTo("nothing in a.log or b.out");
+  }
+
+  @Test
+  void command_givesNginxAbsolutePaths_evenForARelativeWorkDir() {
+    // nginx resolves a relative -c against the -p prefix: "dir/dir/nginx.conf" (found in run-all).
+    List<String> cmd =
+        NginxLibp11.command(Path.of("/usr/sbin/nginx"), Path.of("bench/results/keys/nginx"));
+    Path prefix = Path.of("bench/results/keys/nginx").toAbsolutePath();
+    assertThat(cmd)
+        .containsExactly(
+            "/usr/sbin/nginx",
+            "-p",
+            prefix.toString(),
+            "-c",
+            prefix.resolve("nginx.conf").toString());
+  }
 }
