@@ -339,21 +339,7 @@ public final class HandshakeBench {
       settings.put("warmupSeconds", s.warmup().toMillis() / 1000.0);
       settings.put("firstWarmupSeconds", s.firstWarmup().toMillis() / 1000.0);
       settings.put("jitQuietMaxSeconds", s.jitQuietMax().toMillis() / 1000.0);
-      Map<String, Double> settled = new java.util.TreeMap<>(keyholdRunner.jitSettleSeconds());
-      settled.putAll(localRunner.jitSettleSeconds());
-      settled.putAll(externalRunner.jitSettleSeconds());
-      settings.put("jitSettleSeconds", settled);
-      java.util.SortedSet<String> jitBusy = new java.util.TreeSet<>(keyholdRunner.jitNotQuiet());
-      jitBusy.addAll(localRunner.jitNotQuiet());
-      jitBusy.addAll(externalRunner.jitNotQuiet());
-      settings.put("jitNotQuiet", List.copyOf(jitBusy));
-      if (!jitBusy.isEmpty()) {
-        notes.add(
-            "JIT compilers still busy after --jit-quiet-max for "
-                + String.join(", ", jitBusy)
-                + ": their first measured step includes compilation; re-run with a longer"
-                + " --first-warmup or --jit-quiet-max before publishing");
-      }
+      LoadRunner.recordJitSettling(settings, notes, keyholdRunner, localRunner, externalRunner);
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("jsseWorkerThreads", s.jsseWorkers());
       settings.put("nettyEventLoopThreads", s.eventLoops());

@@ -169,6 +169,29 @@ public final class LoadRunner {
     return new java.util.TreeSet<>(jitNotQuiet);
   }
 
+  /**
+   * Puts the runners' JIT settling into a report: {@code jitSettleSeconds} and {@code jitNotQuiet}
+   * in {@code settings}, and a note naming the modes still compiling when the limit ran out.
+   */
+  public static void recordJitSettling(
+      Map<String, Object> settings, List<String> notes, LoadRunner... runners) {
+    Map<String, Double> settled = new TreeMap<>();
+    java.util.SortedSet<String> busy = new java.util.TreeSet<>();
+    for (LoadRunner r : runners) {
+      settled.putAll(r.jitSettleSeconds());
+      busy.addAll(r.jitNotQuiet);
+    }
+    settings.put("jitSettleSeconds", settled);
+    settings.put("jitNotQuiet", List.copyOf(busy));
+    if (!busy.isEmpty()) {
+      notes.add(
+          "JIT compilers still busy after --jit-quiet-max for "
+              + String.join(", ", busy)
+              + ": their first measured step includes compilation; re-run with a longer"
+              + " --first-warmup or --jit-quiet-max before publishing");
+    }
+  }
+
   /** Keeps {@code concurrency} calls of {@code op} in flight, each completion starting the next. */
   public StepResult runAsync(String label, int concurrency, AsyncOperation op)
       throws InterruptedException {

@@ -228,19 +228,7 @@ public final class OpsBench {
       settings.put("warmupSeconds", s.warmup().toMillis() / 1000.0);
       settings.put("firstWarmupSeconds", s.firstWarmup().toMillis() / 1000.0);
       settings.put("jitQuietMaxSeconds", s.jitQuietMax().toMillis() / 1000.0);
-      Map<String, Double> settled = new java.util.TreeMap<>(runner.jitSettleSeconds());
-      settled.putAll(baselineRunner.jitSettleSeconds());
-      settings.put("jitSettleSeconds", settled);
-      java.util.SortedSet<String> jitBusy = new java.util.TreeSet<>(runner.jitNotQuiet());
-      jitBusy.addAll(baselineRunner.jitNotQuiet());
-      settings.put("jitNotQuiet", List.copyOf(jitBusy));
-      if (!jitBusy.isEmpty()) {
-        notes.add(
-            "JIT compilers still busy after --jit-quiet-max for "
-                + String.join(", ", jitBusy)
-                + ": their first measured step includes compilation; re-run with a longer"
-                + " --first-warmup or --jit-quiet-max before publishing");
-      }
+      LoadRunner.recordJitSettling(settings, notes, runner, baselineRunner);
       settings.put("durationSeconds", s.duration().toMillis() / 1000.0);
       settings.put("baselines", s.baselines().stream().map(Baseline::mode).toList());
       String title =
