@@ -55,10 +55,25 @@ public final class NginxLibp11 implements AutoCloseable {
   private final int port;
   private final Path errorLog;
 
+  private final Thread stopOnExit;
+
   private NginxLibp11(Process process, int port, Path errorLog) {
     this.process = process;
     this.port = port;
     this.errorLog = errorLog;
+    // As ChildService does for the service: a bench stopped by Ctrl-C or an error leaves no nginx.
+    this.stopOnExit =
+        new Thread(
+            () -> {
+              try {
+                stop(process);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+              }
+            },
+            "bench-stop-nginx");
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
 
   /** The nginx binary and the engine, found on this machine. */
@@ -240,6 +255,11 @@ public final class NginxLibp11 implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stop(process);
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running or about to: it finds nginx stopped
+    }
   }
 
   /** SIGTERM (nginx's fast shutdown), then SIGKILL after 10 s. */
