@@ -28,6 +28,9 @@ import org.bouncycastle.math.ec.ECPoint;
  *       a constant-time compare of the recovered block with the expected EMSA-PKCS1-v1_5 encoding
  *       (RFC 8017 §8.2.2 step 2-4, "encode and compare"), instead of the JDK's {@code Signature}
  *       machinery (provider lookup, key translation, DER parse of the DigestInfo).
+ *   <li>ECDSA P-256: {@link SoftwareVerifierP256}, fixed-base tables for the generator and for each
+ *       key's public point (built once per key), 74 additions per verify and no doublings; its rare
+ *       exceptional cases, and keys past its table bound, take the path below.
  *   <li>ECDSA: Bouncy Castle's {@link ECDSASigner} over its custom-curve implementations
  *       (SecP256R1, SecP384R1, SecP521R1) with one {@link ECPublicKeyParameters} per key, kept for
  *       the key's lifetime, so the public point's wNAF precomputation (which Bouncy Castle stores
@@ -41,6 +44,9 @@ final class SoftwareVerifier {
   private static final int MAX_CACHED_KEYS = 1024;
   private static final ConcurrentHashMap<PublicKey, ECPublicKeyParameters> EC_KEYS =
       new ConcurrentHashMap<>();
+  // 151 KiB each: bounds the tables at 9.5 MiB; keys past the bound take the wNAF path.
+  private static final int MAX_P256_TABLES = 64;
+  private static final ConcurrentHashMap<PublicKey, int[]> P256_TABLES = new ConcurrentHashMap<>();
 
   private SoftwareVerifier() {}
 
@@ -109,11 +115,25 @@ final class SoftwareVerifier {
     } catch (IOException | IllegalArgumentException | ClassCastException e) {
       return false;
     }
+    int[] table = SoftwareVerifierP256.CURVE.equals(curve) ? p256Table(pub, params) : null;
+    Boolean fast = table == null ? null : SoftwareVerifierP256.verify(table, digest, r, s);
+    if (fast != null) {
+      return fast;
+    }
     ECDSASigner v = new ECDSASigner();
     v.init(false, params);
     // ECDSASigner rejects r or s outside [1, n-1] (negative ones included) and truncates the digest
     // to the order's bit length.
     return v.verifySignature(digest, r, s);
+  }
+
+  /** The key's P-256 fixed-base table; {@code null} once the table cache is full of other keys. */
+  private static int[] p256Table(ECPublicKey pub, ECPublicKeyParameters params) {
+    int[] cached = P256_TABLES.get(pub);
+    if (cached != null || P256_TABLES.size() >= MAX_P256_TABLES) {
+      return cached;
+    }
+    return P256_TABLES.computeIfAbsent(pub, k -> SoftwareVerifierP256.table(params.getQ()));
   }
 
   private static ECPublicKeyParameters ecParameters(ECPublicKey pub, String curve) {
@@ -138,6 +158,7 @@ final class SoftwareVerifier {
     ECPublicKeyParameters params = new ECPublicKeyParameters(q, domain);
     if (EC_KEYS.size() >= MAX_CACHED_KEYS) {
       EC_KEYS.clear(); // keys are few and long-lived; this only bounds a pathological reload loop
+      P256_TABLES.clear();
     }
     EC_KEYS.put(pub, params);
     return params;
