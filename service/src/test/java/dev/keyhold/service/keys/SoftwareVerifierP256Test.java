@@ -96,16 +96,11 @@ class SoftwareVerifierP256Test {
   /** SoftwareVerifier sends every P-256 verify here, whatever its answer; the fallback is rare. */
   @Test
   void verifyEcdsa_p256_isAnsweredByTheFixedBasePath() throws Exception {
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
-    gen.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair pair = gen.generateKeyPair();
+    KeyPair pair = p256Pair();
     ECPublicKey pub = (ECPublicKey) pair.getPublic();
-    Signature signer = Signature.getInstance("NONEwithECDSA");
-    signer.initSign(pair.getPrivate());
     byte[] digest = new byte[32];
     Arrays.fill(digest, (byte) 3);
-    signer.update(digest);
-    BigInteger[] rs = rs(signer.sign());
+    BigInteger[] rs = jdkSign(pair, digest);
     byte[] other = digest.clone();
     other[0] ^= 1;
 
@@ -133,15 +128,10 @@ class SoftwareVerifierP256Test {
   @Test
   void verify_negatedS_isValidAsInTheTextbook() throws Exception {
     // (r, n - s) is a valid signature too (R and -R share x): the check must say what ECDSA says.
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
-    gen.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair pair = gen.generateKeyPair();
-    Signature signer = Signature.getInstance("NONEwithECDSA");
-    signer.initSign(pair.getPrivate());
+    KeyPair pair = p256Pair();
     byte[] digest = new byte[32];
     Arrays.fill(digest, (byte) 7);
-    signer.update(digest);
-    BigInteger[] rs = rs(signer.sign());
+    BigInteger[] rs = jdkSign(pair, digest);
     ECPoint q = point((ECPublicKey) pair.getPublic());
 
     assertThat(
@@ -297,6 +287,20 @@ class SoftwareVerifierP256Test {
                     new java.security.spec.ECPoint(
                         n.getAffineXCoord().toBigInteger(), n.getAffineYCoord().toBigInteger()),
                     params.getParameterSpec(ECParameterSpec.class)));
+  }
+
+  private static KeyPair p256Pair() throws GeneralSecurityException {
+    KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
+    gen.initialize(new ECGenParameterSpec("secp256r1"));
+    return gen.generateKeyPair();
+  }
+
+  /** The JDK's (r, s) over {@code digest}, an implementation independent of both verifiers. */
+  private static BigInteger[] jdkSign(KeyPair pair, byte[] digest) throws Exception {
+    Signature signer = Signature.getInstance("NONEwithECDSA");
+    signer.initSign(pair.getPrivate());
+    signer.update(digest);
+    return rs(signer.sign());
   }
 
   private static BigInteger[] rs(byte[] der) throws java.io.IOException {
