@@ -4,6 +4,9 @@ import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.HsmConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import sun.security.pkcs11.wrapper.CK_C_INITIALIZE_ARGS;
 import sun.security.pkcs11.wrapper.CK_TOKEN_INFO;
 import sun.security.pkcs11.wrapper.PKCS11;
@@ -19,6 +22,11 @@ import sun.security.pkcs11.wrapper.PKCS11Exception;
  * service jar's manifest and the test set-up provide it.
  */
 public final class TokenLocator {
+  private static final Logger log = LoggerFactory.getLogger(TokenLocator.class);
+  static final int LIST_ATTEMPTS = 5;
+  // CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED, CKR_DEVICE_ERROR (JDK 17 has no constants for them)
+  private static final Set<Long> TRANSIENT = Set.of(0x05L, 0x06L, 0x30L);
+
   private TokenLocator() {}
 
   /** A token present in some slot. */
@@ -34,29 +42,7 @@ public final class TokenLocator {
       // HSM's sessions could never work in parallel. Ask for what SunPKCS11 itself asks for.
       CK_C_INITIALIZE_ARGS init = new CK_C_INITIALIZE_ARGS();
       init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
-      PKCS11 p11 =
-          PKCS11.getInstance(
-              hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
-      List<Slot> out = new ArrayList<>();
-      for (long slot : p11.C_GetSlotList(true)) {
-        CK_TOKEN_INFO info = p11.C_GetTokenInfo(slot);
-        out.add(
-            new Slot(
-                slot,
-                new String(info.label).trim(),
-                (info.flags & 0x400L) != 0,
-                (info.flags & 0x8L) != 0));
-      }
-      return out;
-    } catch (PKCS11Exception e) {
-      throw new ConfigException(
-          "PKCS#11 library "
-              + hsm.library()
-              + " failed to list slots: "
-              + e.getMessage()
-              + " ("
-              + hsm.vendorProfile().hints()
-              + ")");
+      return listSlots(hsm, init);
     } catch (java.io.IOException e) {
       throw new ConfigException(
           "cannot load PKCS#11 library "
@@ -70,6 +56,59 @@ public final class TokenLocator {
       throw new ConfigException(
           "finding a token by label needs the JVM option --add-exports"
               + " jdk.crypto.cryptoki/sun.security.pkcs11.wrapper=ALL-UNNAMED; or set hsm.slot");
+    }
+  }
+
+  /**
+   * Lists the slots, trying again (after 100, 200, 400 and 800 ms) when the module answers a
+   * transient failure. Replicas starting together on one SoftHSM token hit this: each login
+   * rewrites the token's file, and a module reading it meanwhile answers CKR_GENERAL_ERROR (seen in
+   * ReplicaKilledIT). A module that keeps failing gets the same precise error as before.
+   */
+  private static List<Slot> listSlots(HsmConfig hsm, CK_C_INITIALIZE_ARGS init)
+      throws java.io.IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        // The JDK keeps the instance once C_Initialize succeeded; a failed one is tried again.
+        PKCS11 p11 =
+            PKCS11.getInstance(
+                hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", init, false);
+        List<Slot> out = new ArrayList<>();
+        for (long slot : p11.C_GetSlotList(true)) {
+          CK_TOKEN_INFO info = p11.C_GetTokenInfo(slot);
+          out.add(
+              new Slot(
+                  slot,
+                  new String(info.label).trim(),
+                  (info.flags & 0x400L) != 0,
+                  (info.flags & 0x8L) != 0));
+        }
+        return out;
+      } catch (PKCS11Exception e) {
+        if (attempt >= LIST_ATTEMPTS || !TRANSIENT.contains(e.getErrorCode())) {
+          throw new ConfigException(
+              "PKCS#11 library "
+                  + hsm.library()
+                  + " failed to list slots: "
+                  + e.getMessage()
+                  + (attempt > 1 ? " (after " + attempt + " attempts)" : "")
+                  + " ("
+                  + hsm.vendorProfile().hints()
+                  + ")");
+        }
+        if (attempt == 1) {
+          log.warn(
+              "PKCS#11 library {} answered {} listing slots; trying again for up to 1.5 s",
+              hsm.library(),
+              e.getMessage());
+        }
+        try {
+          Thread.sleep(100L << (attempt - 1));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new ConfigException("interrupted while listing the slots of " + hsm.library());
+        }
+      }
     }
   }
 

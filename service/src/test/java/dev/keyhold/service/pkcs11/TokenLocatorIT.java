@@ -1,9 +1,13 @@
 package dev.keyhold.service.pkcs11;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.keyhold.config.ConfigException;
 import dev.keyhold.config.HsmConfig;
+import dev.keyhold.service.testing.FaultShim;
 import dev.keyhold.service.testing.TestHsm;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import sun.security.pkcs11.wrapper.PKCS11;
@@ -49,5 +53,46 @@ class TokenLocatorIT {
             hsm.library().toAbsolutePath().toString(), "C_GetFunctionList", null, false);
 
     assertThat(p11.getClass()).isEqualTo(PKCS11.class);
+  }
+
+  /**
+   * A module that answers CKR_GENERAL_ERROR for a moment (as SoftHSM does while another replica's
+   * login rewrites the token file) is asked again, and the token is found.
+   */
+  @Test
+  void slots_transientGeneralError_isTriedAgainAndTheTokenFound() {
+    FaultShim shim = FaultShim.create();
+    shim.fail("CKR_GENERAL_ERROR", Duration.ofMillis(400), "C_GetTokenInfo");
+
+    List<TokenLocator.Slot> slots = TokenLocator.slots(shim.hsmConfig());
+
+    assertThat(slots).extracting(TokenLocator.Slot::label).contains(TestHsm.TOKEN_LABEL);
+    assertThat(shim.counter("injected")).as("the fault was met").isPositive();
+  }
+
+  /** A module that keeps failing gets the precise error, after the attempts, not a hang. */
+  @Test
+  void slots_persistentGeneralError_failsWithTheModulesAnswer() {
+    FaultShim shim = FaultShim.create();
+    shim.failFunctions("CKR_GENERAL_ERROR", "C_GetTokenInfo");
+
+    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("failed to list slots: CKR_GENERAL_ERROR")
+        .hasMessageContaining("after " + TokenLocator.LIST_ATTEMPTS + " attempts");
+    assertThat(shim.counter("injected")).isEqualTo(TokenLocator.LIST_ATTEMPTS);
+  }
+
+  /** A failure that is not transient (here: the token was removed) is reported at once. */
+  @Test
+  void slots_nonTransientError_failsAtOnce() {
+    FaultShim shim = FaultShim.create();
+    shim.failFunctions("CKR_TOKEN_NOT_PRESENT", "C_GetTokenInfo");
+
+    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("failed to list slots: CKR_TOKEN_NOT_PRESENT")
+        .hasMessageNotContaining("attempts");
+    assertThat(shim.counter("injected")).isEqualTo(1);
   }
 }
