@@ -148,7 +148,7 @@ public final class KeyholdServer implements AutoCloseable {
   public static KeyholdServer start(ServiceConfig config) throws IOException {
     List<Pkcs11Token> tokens = new java.util.ArrayList<>();
     for (dev.keyhold.config.HsmConfig member : config.hsm().members()) {
-      Pkcs11Token token = Pkcs11Token.open(member);
+      Pkcs11Token token = Pkcs11Token.openAtStart(member);
       logTokenReport(member, token.slot());
       tokens.add(token);
     }

@@ -58,8 +58,22 @@ public final class Pkcs11Token {
    * to fix.
    */
   public static Pkcs11Token open(HsmConfig config) {
+    return open(config, 1);
+  }
+
+  /**
+   * {@link #open} for a service starting: a transient module failure while its token label is
+   * looked up is asked again ({@link TokenLocator#START_ATTEMPTS}), as when replicas start together
+   * on one SoftHSM token. Recovery opens with {@link #open}: its supervisor backs off by itself,
+   * and must not sleep on the thread that schedules its probes.
+   */
+  public static Pkcs11Token openAtStart(HsmConfig config) {
+    return open(config, TokenLocator.START_ATTEMPTS);
+  }
+
+  private static Pkcs11Token open(HsmConfig config, int lookupAttempts) {
     config.checkLibraryExists();
-    long slot = TokenLocator.resolve(config);
+    long slot = TokenLocator.resolve(config, lookupAttempts);
     Provider provider;
     try {
       provider =

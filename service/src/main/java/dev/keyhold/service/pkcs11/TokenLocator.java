@@ -23,7 +23,13 @@ import sun.security.pkcs11.wrapper.PKCS11Exception;
  */
 public final class TokenLocator {
   private static final Logger log = LoggerFactory.getLogger(TokenLocator.class);
-  static final int LIST_ATTEMPTS = 5;
+
+  /**
+   * Lookups at start-up ({@link Pkcs11Token#openAtStart}) try this often; every other one
+   * (recovery, whose supervisor has its own backoff, and the CLI) once.
+   */
+  public static final int START_ATTEMPTS = 5;
+
   // CKR_GENERAL_ERROR, CKR_FUNCTION_FAILED, CKR_DEVICE_ERROR (JDK 17 has no constants for them)
   private static final Set<Long> TRANSIENT = Set.of(0x05L, 0x06L, 0x30L);
 
@@ -32,8 +38,16 @@ public final class TokenLocator {
   /** A token present in some slot. */
   public record Slot(long id, String label, boolean initialized, boolean userPinInitialized) {}
 
-  /** Lists the slots with a token present. */
+  /** Lists the slots with a token present, asking the module once. */
   public static List<Slot> slots(HsmConfig hsm) {
+    return slots(hsm, 1);
+  }
+
+  /**
+   * Lists the slots with a token present, asking up to {@code attempts} times while the module
+   * answers a transient failure.
+   */
+  public static List<Slot> slots(HsmConfig hsm, int attempts) {
     hsm.checkLibraryExists();
     try {
       // The JDK initializes a library once per JVM, with the arguments of its first user,
@@ -42,7 +56,7 @@ public final class TokenLocator {
       // HSM's sessions could never work in parallel. Ask for what SunPKCS11 itself asks for.
       CK_C_INITIALIZE_ARGS init = new CK_C_INITIALIZE_ARGS();
       init.flags = PKCS11Constants.CKF_OS_LOCKING_OK;
-      return listSlots(hsm, init);
+      return listSlots(hsm, init, attempts);
     } catch (java.io.IOException e) {
       throw new ConfigException(
           "cannot load PKCS#11 library "
@@ -60,12 +74,13 @@ public final class TokenLocator {
   }
 
   /**
-   * Lists the slots, trying again (after 100, 200, 400 and 800 ms) when the module answers a
-   * transient failure. Replicas starting together on one SoftHSM token hit this: each login
-   * rewrites the token's file, and a module reading it meanwhile answers CKR_GENERAL_ERROR (seen in
-   * ReplicaKilledIT). A module that keeps failing gets the same precise error as before.
+   * Lists the slots, trying again (after 100, 200, 400, 800 ms... while attempts remain) when the
+   * module answers a transient failure. Replicas starting together on one SoftHSM token hit this:
+   * each login rewrites the token's file, and a module reading it meanwhile answers
+   * CKR_GENERAL_ERROR (seen in ReplicaKilledIT). A module that keeps failing gets the same precise
+   * error as after one attempt.
    */
-  private static List<Slot> listSlots(HsmConfig hsm, CK_C_INITIALIZE_ARGS init)
+  private static List<Slot> listSlots(HsmConfig hsm, CK_C_INITIALIZE_ARGS init, int attempts)
       throws java.io.IOException {
     for (int attempt = 1; ; attempt++) {
       try {
@@ -85,7 +100,7 @@ public final class TokenLocator {
         }
         return out;
       } catch (PKCS11Exception e) {
-        if (attempt >= LIST_ATTEMPTS || !TRANSIENT.contains(e.getErrorCode())) {
+        if (attempt >= attempts || !TRANSIENT.contains(e.getErrorCode())) {
           throw new ConfigException(
               "PKCS#11 library "
                   + hsm.library()
@@ -116,10 +131,15 @@ public final class TokenLocator {
    * The configured slot id: {@code hsm.slot}, or the slot whose token has {@code hsm.tokenLabel}.
    */
   public static long resolve(HsmConfig hsm) {
+    return resolve(hsm, 1);
+  }
+
+  /** {@link #resolve(HsmConfig)}, listing the slots up to {@code attempts} times (see above). */
+  public static long resolve(HsmConfig hsm, int attempts) {
     if (hsm.tokenLabel() == null || hsm.tokenLabel().isBlank()) {
       return hsm.slot();
     }
-    List<Slot> slots = slots(hsm);
+    List<Slot> slots = slots(hsm, attempts);
     List<Slot> matches = slots.stream().filter(s -> s.label().equals(hsm.tokenLabel())).toList();
     if (matches.isEmpty()) {
       List<String> labels = slots.stream().map(Slot::label).filter(l -> !l.isEmpty()).toList();

@@ -64,7 +64,8 @@ class TokenLocatorIT {
     FaultShim shim = FaultShim.create();
     shim.fail("CKR_GENERAL_ERROR", Duration.ofMillis(400), "C_GetTokenInfo");
 
-    List<TokenLocator.Slot> slots = TokenLocator.slots(shim.hsmConfig());
+    List<TokenLocator.Slot> slots =
+        TokenLocator.slots(shim.hsmConfig(), TokenLocator.START_ATTEMPTS);
 
     assertThat(slots).extracting(TokenLocator.Slot::label).contains(TestHsm.TOKEN_LABEL);
     assertThat(shim.counter("injected")).as("the fault was met").isPositive();
@@ -76,11 +77,11 @@ class TokenLocatorIT {
     FaultShim shim = FaultShim.create();
     shim.failFunctions("CKR_GENERAL_ERROR", "C_GetTokenInfo");
 
-    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig()))
+    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig(), TokenLocator.START_ATTEMPTS))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("failed to list slots: CKR_GENERAL_ERROR")
-        .hasMessageContaining("after " + TokenLocator.LIST_ATTEMPTS + " attempts");
-    assertThat(shim.counter("injected")).isEqualTo(TokenLocator.LIST_ATTEMPTS);
+        .hasMessageContaining("after " + TokenLocator.START_ATTEMPTS + " attempts");
+    assertThat(shim.counter("injected")).isEqualTo(TokenLocator.START_ATTEMPTS);
   }
 
   /** A failure that is not transient (here: the token was removed) is reported at once. */
@@ -89,7 +90,7 @@ class TokenLocatorIT {
     FaultShim shim = FaultShim.create();
     shim.failFunctions("CKR_TOKEN_NOT_PRESENT", "C_GetTokenInfo");
 
-    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig()))
+    assertThatThrownBy(() -> TokenLocator.slots(shim.hsmConfig(), TokenLocator.START_ATTEMPTS))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("failed to list slots: CKR_TOKEN_NOT_PRESENT")
         .hasMessageNotContaining("attempts");
