@@ -224,8 +224,8 @@ final class CliSupport {
         defaultValue = "30s",
         converter = DurationConverter.class,
         description =
-            "after each mode's first warm-up, keep warming up until the JIT compilers of the bench"
-                + " and the service use under 3% of a core for 2 s, at most this long (0s: don't"
+            "after every warm-up, keep warming up until the JIT compilers of the bench and the"
+                + " service use under 3%% of a core for 2 s, at most this long per step (0s: don't"
                 + " wait; default: ${DEFAULT-VALUE})")
     Duration jitQuietMax;
 

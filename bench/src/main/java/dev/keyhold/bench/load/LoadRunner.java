@@ -143,11 +143,12 @@ public final class LoadRunner {
   }
 
   /**
-   * After each label's first warm-up, goes on warming up until the JIT compilers of this JVM and of
-   * the service use less than {@value #JIT_QUIET_CORES} of a core for two seconds in a row, for at
-   * most {@code max} more (zero: no such wait). A fresh service still compiles for half a minute
-   * and more under load on 2 cores; steps measured meanwhile charge the compiler's CPU to every
-   * operation.
+   * After every warm-up, goes on warming up until the JIT compilers of this JVM and of the service
+   * use less than {@value #JIT_QUIET_CORES} of a core for two seconds in a row, for at most {@code
+   * max} more per step (zero: no such wait). A fresh service still compiles for half a minute and
+   * more under load on 2 cores, and a step at a higher concurrency sets off new compilations (an
+   * app server with the Keyhold client compiled at a fifth of a core for a minute after moving from
+   * 1 to 16 connections); steps measured meanwhile charge the compiler's CPU to every operation.
    *
    * @return this runner
    */
@@ -156,14 +157,17 @@ public final class LoadRunner {
     return this;
   }
 
-  /** For each label, how many seconds of warm-up it took beyond the first warm-up for the JITs. */
+  /**
+   * For each label, how many seconds of warm-up its steps took in all, beyond their warm-ups, for
+   * the JITs.
+   */
   public Map<String, Double> jitSettleSeconds() {
     return Map.copyOf(jitSettleSeconds);
   }
 
   /**
-   * The labels whose JIT compilers were still busy when {@code untilJitQuiet}'s limit ran out:
-   * their first measured step includes compilation, so its figures are pessimistic.
+   * The labels whose JIT compilers were still busy when {@code untilJitQuiet}'s limit ran out
+   * before one of their steps: that step includes compilation, so its figures are pessimistic.
    */
   public java.util.SortedSet<String> jitNotQuiet() {
     return new java.util.TreeSet<>(jitNotQuiet);
@@ -187,7 +191,7 @@ public final class LoadRunner {
       notes.add(
           "JIT compilers still busy after --jit-quiet-max for "
               + String.join(", ", busy)
-              + ": their first measured step includes compilation; re-run with a longer"
+              + ": a measured step includes compilation; re-run with a longer"
               + " --first-warmup or --jit-quiet-max before publishing");
     }
   }
@@ -302,8 +306,11 @@ public final class LoadRunner {
     ProcessCpu self = ProcessCpu.self();
     boolean first = warmedUp.add(label);
     waitReporting(label, true, first ? firstWarmup : warmup, step);
-    if (first && !jitQuietMax.isZero()) {
-      jitSettleSeconds.put(label, settleJit(label, step));
+    // Before every step, not only the first: a higher concurrency reaches code paths (contention,
+    // more connections, the gRPC client's flow control) that the first step never compiled.
+    if (!jitQuietMax.isZero()) {
+      double waited = settleJit(label, step);
+      jitSettleSeconds.merge(label, waited, (a, b) -> Math.round((a + b) * 10) / 10.0);
     }
     step.recorder.reset();
     OptionalLong clientCpu0 = self.cpuNanos();

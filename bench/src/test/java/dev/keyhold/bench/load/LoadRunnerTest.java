@@ -67,6 +67,18 @@ class LoadRunnerTest {
     assertThat(shortWait.jitNotQuiet()).containsExactly("hurried");
     assertThat(shortWait.jitSettleSeconds()).containsKey("hurried");
 
+    // Every step settles, not only the first. With a 1.5 s limit a settle samples two 1 s
+    // windows whatever the JIT does (the first can at most start the quiet count), so each step
+    // of the label adds about 2 s.
+    LoadRunner everyStep =
+        new LoadRunner(Duration.ZERO, Duration.ofMillis(100), null, LoadRunner.Progress.NONE)
+            .untilJitQuiet(Duration.ofMillis(1500));
+    everyStep.runBlocking("swept", 1, () -> Thread.sleep(1));
+    double afterOne = everyStep.jitSettleSeconds().get("swept");
+    assertThat(afterOne).isGreaterThanOrEqualTo(1.9);
+    everyStep.runBlocking("swept", 2, () -> Thread.sleep(1));
+    assertThat(everyStep.jitSettleSeconds().get("swept")).isGreaterThanOrEqualTo(afterOne + 1.9);
+
     LoadRunner noWait =
         new LoadRunner(Duration.ZERO, Duration.ofMillis(100), null, LoadRunner.Progress.NONE);
     noWait.runBlocking("unchecked", 1, () -> Thread.sleep(1));
