@@ -136,6 +136,23 @@ final class SoftwareVerifier {
     return P256_TABLES.computeIfAbsent(pub, k -> SoftwareVerifierP256.table(params.getQ()));
   }
 
+  /**
+   * Drops what the verify keeps for {@code pub} (its Bouncy Castle point and, for P-256, its 151
+   * KiB table): the key is no longer served. Without this, a service that rotates keys keeps the
+   * tables of retired ones, and after 64 of them new P-256 keys verify on the slower wNAF path. An
+   * operation that resolved the key before it was retired and verifies after this call builds its
+   * table again; the bounds still hold.
+   */
+  static void forget(PublicKey pub) {
+    EC_KEYS.remove(pub);
+    P256_TABLES.remove(pub);
+  }
+
+  /** Whether a P-256 table is kept for {@code pub} (for tests). */
+  static boolean hasP256Table(PublicKey pub) {
+    return P256_TABLES.containsKey(pub);
+  }
+
   private static ECPublicKeyParameters ecParameters(ECPublicKey pub, String curve) {
     if (curve == null) {
       return null;

@@ -1,7 +1,10 @@
 package dev.keyhold.service.keys;
 
+import java.security.PublicKey;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A {@link Keystore} whose keys a token re-scan replaces as a whole: each lookup sees either the
@@ -15,9 +18,21 @@ public final class SwappableKeystore implements Keystore {
     this.current = initial;
   }
 
-  /** Serves {@code next} from now on. */
+  /**
+   * Serves {@code next} from now on, and drops the fault check's per-key state (P-256 tables) of
+   * the keys {@code next} no longer has.
+   */
   public void swap(Keystore next) {
+    Keystore previous = this.current;
     this.current = next;
+    Set<PublicKey> kept =
+        next.all().stream().map(k -> k.description().publicKey()).collect(Collectors.toSet());
+    for (HsmKey k : previous.all()) {
+      PublicKey pub = k.description().publicKey();
+      if (!kept.contains(pub)) {
+        SoftwareVerifier.forget(pub);
+      }
+    }
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.keyhold.service.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.keyhold.config.HsmConfig.VerifyMode;
+import dev.keyhold.proto.SignatureScheme;
 import dev.keyhold.service.testing.SoftwareKey;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,6 +44,28 @@ class KeystoreTest {
     assertThat(ks.byName("b-key")).containsSame(b);
     assertThat(ks.bySpkiSha256(b.description().spkiSha256())).containsSame(b);
     assertThat(ks.all()).containsExactly(b);
+  }
+
+  @Test
+  void swappableKeystore_dropsTheP256TablesOfKeysItNoLongerServes() throws Exception {
+    SoftwareKey retired = SoftwareKey.ec("retired-key", "secp256r1");
+    SwappableKeystore ks = new SwappableKeystore(new StaticKeystore(List.of(a, retired)));
+    Signer signer = new Signer(VerifyMode.ALL);
+    byte[] digest = new byte[32];
+    signer.sign(a, SignatureScheme.ECDSA_SECP256R1_SHA256, digest);
+    signer.sign(retired, SignatureScheme.ECDSA_SECP256R1_SHA256, digest);
+    assertThat(SoftwareVerifier.hasP256Table(a.description().publicKey())).isTrue();
+    assertThat(SoftwareVerifier.hasP256Table(retired.description().publicKey())).isTrue();
+
+    ks.swap(new StaticKeystore(List.of(a, b)));
+
+    assertThat(SoftwareVerifier.hasP256Table(retired.description().publicKey())).isFalse();
+    assertThat(SoftwareVerifier.hasP256Table(a.description().publicKey())).isTrue();
+    // A key that comes back gets its table again on its next signature.
+    ks.swap(new StaticKeystore(List.of(retired)));
+    signer.sign(retired, SignatureScheme.ECDSA_SECP256R1_SHA256, digest);
+    assertThat(SoftwareVerifier.hasP256Table(retired.description().publicKey())).isTrue();
+    assertThat(SoftwareVerifier.hasP256Table(a.description().publicKey())).isFalse();
   }
 
   @Test
