@@ -252,7 +252,7 @@ public final class TargetSummary {
             + "\"background\": whether the bench saw different CPU use by other processes (over"
             + " 0.15 cores) between Keyhold's and the baseline's steps; a report marked"
             + " \"differed\" must be re-run before its figures are published; \"JIT busy\": a"
-            + " mode's JIT compilers had not gone quiet when its first step was measured (same"
+            + " mode's JIT compilers had not gone quiet before one of its steps was measured (same"
             + " rule).\n");
     sb.append(overheadTable());
     sb.append(rpcFloorTable("ops-rsa2048-get-key"));
