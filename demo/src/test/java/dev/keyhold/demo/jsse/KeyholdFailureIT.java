@@ -2,14 +2,12 @@ package dev.keyhold.demo.jsse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.keyhold.client.jca.KeyholdPrivateKey;
 import dev.keyhold.client.jsse.KeyholdKeyManager;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.demo.jsse.JsseDemoServer.ClientAuth;
 import dev.keyhold.service.setup.PkiDirectory;
+import dev.keyhold.service.testing.CapturedLog;
 import dev.keyhold.service.testing.SlowKey;
 import dev.keyhold.service.testing.TestKeyholdService;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Wrong-key handshakes fail cleanly: when Keyhold refuses the key or is down, the peer gets an
@@ -33,25 +30,20 @@ class KeyholdFailureIT {
   private static final Duration FAST = Duration.ofSeconds(10);
 
   @TempDir Path dir;
-  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  private final Logger serverLog = (Logger) LoggerFactory.getLogger(JsseDemoServer.class);
+  private CapturedLog logs;
 
   @BeforeEach
   void captureLogs() {
-    logs.start();
-    serverLog.addAppender(logs);
+    logs = CapturedLog.of(JsseDemoServer.class);
   }
 
   @AfterEach
   void releaseLogs() {
-    serverLog.detachAppender(logs);
+    logs.close();
   }
 
   private List<String> failureLines() {
-    return logs.list.stream()
-        .map(ILoggingEvent::getFormattedMessage)
-        .filter(m -> m.startsWith("TLS handshake from"))
-        .toList();
+    return logs.messages().stream().filter(m -> m.startsWith("TLS handshake from")).toList();
   }
 
   private static Proc sClient(int port, Path ca, String... extra) throws Exception {

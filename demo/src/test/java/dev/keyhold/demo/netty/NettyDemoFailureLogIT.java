@@ -3,13 +3,12 @@ package dev.keyhold.demo.netty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.keyhold.client.netty.KeyholdSslContexts;
 import dev.keyhold.client.netty.OffloadedKey;
 import dev.keyhold.client.rpc.KeyholdClient;
 import dev.keyhold.client.testing.TestClients;
+import dev.keyhold.service.testing.CapturedLog;
 import dev.keyhold.service.testing.TestKeyholdService;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
@@ -18,7 +17,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Netty demo's claim "one clear line when Keyhold refuses or is down": a burst of handshakes
@@ -27,22 +25,20 @@ import org.slf4j.LoggerFactory;
  * accepts) give none; after a successful handshake the next Keyhold failure is logged again.
  */
 class NettyDemoFailureLogIT {
-  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  private final Logger serverLog = (Logger) LoggerFactory.getLogger(NettyDemoServer.class);
+  private CapturedLog logs;
 
   @BeforeEach
   void captureLogs() {
-    logs.start();
-    serverLog.addAppender(logs);
+    logs = CapturedLog.of(NettyDemoServer.class);
   }
 
   @AfterEach
   void releaseLogs() {
-    serverLog.detachAppender(logs);
+    logs.close();
   }
 
   private List<String> warnings() {
-    return logs.list.stream()
+    return logs.events().stream()
         .filter(e -> e.getLevel() == Level.WARN)
         .map(ILoggingEvent::getFormattedMessage)
         .toList();
@@ -121,8 +117,7 @@ class NettyDemoFailureLogIT {
         }
         long failedBefore = server.handshakesFailed();
         int warnsBefore = warnings().size();
-        assertThat(logs.list.stream().map(ILoggingEvent::getFormattedMessage))
-            .contains("Keyhold key operations succeed again");
+        assertThat(logs.messages()).contains("Keyhold key operations succeed again");
 
         svc.close();
         assertThat(NettyDemoServerIT.curl(server.port(), "--tlsv1.3"))

@@ -3,9 +3,6 @@ package dev.keyhold.service.auth;
 import static dev.keyhold.service.testing.GrpcErrors.assertFails;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import dev.keyhold.config.ConfigLoader;
 import dev.keyhold.proto.SignatureScheme;
@@ -15,6 +12,7 @@ import dev.keyhold.proto.v1.KeyServiceGrpc;
 import dev.keyhold.proto.v1.SignRequest;
 import dev.keyhold.service.KeyholdServer;
 import dev.keyhold.service.setup.PkiDirectory;
+import dev.keyhold.service.testing.CapturedLog;
 import dev.keyhold.service.testing.HealthProbe;
 import dev.keyhold.service.testing.KeyholdJvm;
 import dev.keyhold.service.testing.TestHsm;
@@ -37,7 +35,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The policy reloads without a restart: a change of the config file grants and revokes a caller
@@ -141,11 +138,7 @@ class PolicyReloadIT {
   @Test
   void brokenFile_rejectedWithFileAndLine_oldPolicyStaysInForce() throws Exception {
     edit(TEST_AND_OTHER);
-    Logger logger = (Logger) LoggerFactory.getLogger(PolicyReloader.class);
-    ListAppender<ILoggingEvent> logged = new ListAppender<>();
-    logged.start();
-    logger.addAppender(logged);
-    try {
+    try (CapturedLog logged = CapturedLog.of(PolicyReloader.class)) {
       long rejected = server.policy().rejected();
       // "sing": an unknown operation in the second rule.
       int at = TEST_AND_OTHER.lastIndexOf("[sign]");
@@ -155,18 +148,12 @@ class PolicyReloadIT {
           Duration.ofSeconds(60),
           () -> server.policy().rejected() > rejected);
       String line =
-          logged.list.stream()
-              .map(ILoggingEvent::getFormattedMessage)
-              .filter(m -> m.contains("rejected"))
-              .findFirst()
-              .orElseThrow();
+          logged.messages().stream().filter(m -> m.contains("rejected")).findFirst().orElseThrow();
       assertThat(line).contains(config.toString()).containsPattern("line \\d+").contains("sing");
       assertThat(line).doesNotContain("\n");
-      assertThat(logged.list).allMatch(e -> e.getThrowableProxy() == null);
+      assertThat(logged.events()).allMatch(e -> e.getThrowableProxy() == null);
       // The previous policy (other-client may sign) is still the one in force.
       assertThat(sign(other)).isNotEmpty();
-    } finally {
-      logger.detachAppender(logged);
     }
     edit(TEST_ONLY);
   }
